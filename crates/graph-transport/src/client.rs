@@ -1,0 +1,486 @@
+//! The pipeline every Graph request goes through, in a fixed order:
+//!
+//! 1. per call: `client-request-id` (a fresh UUID unless the request has one),
+//!    `User-Agent`, `Accept`, and `Content-Length: 0` on a bodiless POST, PUT
+//!    or PATCH (Graph answers 411 without it);
+//! 2. per try: a bearer token from the credential (which caches), refused
+//!    over plain http unless the host is loopback and the caller opted in;
+//! 3. a `tracing` event per try (method, path, status, request-id, attempt,
+//!    elapsed; never a token);
+//! 4. the [`Transport`].
+//!
+//! The stages are plain code rather than a chain of boxed policies: there are
+//! few of them, their order is not negotiable, and a custom [`Transport`]
+//! (which may wrap another) is the extension point.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use graph_model::{NationalCloud, Request};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, USER_AGENT};
+use http::{HeaderName, HeaderValue, Method};
+use url::{Host, Url};
+
+use crate::credential::{CredentialError, TokenCredential};
+use crate::error::{Error, GraphServiceError};
+use crate::transport::{HttpRequest, HttpResponse, Transport};
+
+/// The `client-request-id` header: the caller's id for a request, echoed by
+/// Graph and quoted in support cases.
+pub static CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+
+/// This crate's `User-Agent` product token.
+pub const USER_AGENT_PRODUCT: &str = concat!("graphsync/", env!("CARGO_PKG_VERSION"));
+
+/// Options of a [`GraphClient`].
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// The cloud to call; its Graph root is where requests go and its
+    /// `.default` scope is what tokens are asked for.
+    pub cloud: NationalCloud,
+    /// Allow plain `http` when the host is loopback (`127.0.0.0/8`, `::1`,
+    /// `localhost`), as for a local emulator. Off by default: a token is
+    /// never sent in clear text to anywhere else.
+    pub allow_http_loopback: bool,
+    /// A product token appended to `User-Agent` (`myapp/1.2`).
+    pub user_agent_suffix: Option<String>,
+}
+
+impl ClientOptions {
+    /// Options for `cloud`, everything else default.
+    pub fn new(cloud: NationalCloud) -> Self {
+        ClientOptions {
+            cloud,
+            ..Self::default()
+        }
+    }
+
+    /// Allows plain `http` to a loopback host (see the field).
+    pub fn allow_http_loopback(mut self, allow: bool) -> Self {
+        self.allow_http_loopback = allow;
+        self
+    }
+
+    /// Appends a product token to `User-Agent`.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+}
+
+/// A Graph client: the pipeline over a [`Transport`] and a
+/// [`TokenCredential`]. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Arc<dyn Transport>,
+    credential: Arc<dyn TokenCredential>,
+    cloud: NationalCloud,
+    scope: String,
+    user_agent: HeaderValue,
+    allow_http_loopback: bool,
+}
+
+impl fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("cloud", &self.inner.cloud)
+            .field("transport", &self.inner.transport)
+            .field("credential", &self.inner.credential)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphClient {
+    /// A client for `options.cloud` over `transport`, authenticated by
+    /// `credential`.
+    ///
+    /// # Errors
+    /// [`Error::InsecureUrl`] when the Graph root is plain http and not an
+    /// allowed loopback host; [`Error::InvalidUrl`] when the user agent
+    /// suffix cannot be a header.
+    pub fn new(
+        transport: Arc<dyn Transport>,
+        credential: Arc<dyn TokenCredential>,
+        options: ClientOptions,
+    ) -> Result<Self, Error> {
+        let root = options.cloud.graph_root();
+        let root_url = Url::parse(root).map_err(|e| Error::InvalidUrl {
+            url: root.to_owned(),
+            reason: e.to_string(),
+        })?;
+        check_scheme(&root_url, options.allow_http_loopback)?;
+        let user_agent = match &options.user_agent_suffix {
+            None => HeaderValue::from_static(USER_AGENT_PRODUCT),
+            Some(suffix) => HeaderValue::try_from(format!("{USER_AGENT_PRODUCT} {suffix}"))
+                .map_err(|_| Error::InvalidUrl {
+                    url: root.to_owned(),
+                    reason: format!("user agent suffix {suffix:?} is not a valid header value"),
+                })?,
+        };
+        Ok(GraphClient {
+            inner: Arc::new(Inner {
+                transport,
+                credential,
+                scope: options.cloud.default_scope().into_owned(),
+                cloud: options.cloud,
+                user_agent,
+                allow_http_loopback: options.allow_http_loopback,
+            }),
+        })
+    }
+
+    /// The cloud this client calls.
+    pub fn cloud(&self) -> &NationalCloud {
+        &self.inner.cloud
+    }
+
+    /// The scope tokens are requested for.
+    pub fn scope(&self) -> &str {
+        &self.inner.scope
+    }
+
+    /// Runs the per-call stage: the request as it will be sent, except for
+    /// `Authorization`, which is added on each try. Nothing is sent; this is
+    /// what "what if" shows.
+    ///
+    /// # Errors
+    /// When the URL cannot be formed or is not allowed.
+    pub fn prepare(&self, request: &Request) -> Result<HttpRequest, Error> {
+        let text = format!(
+            "{}/{}{}",
+            self.inner.cloud.graph_root(),
+            request.version.as_str(),
+            request.path
+        );
+        let url = Url::parse(&text).map_err(|e| Error::InvalidUrl {
+            url: text.clone(),
+            reason: e.to_string(),
+        })?;
+        check_scheme(&url, self.inner.allow_http_loopback)?;
+
+        let mut headers = request.headers.clone();
+        if !headers.contains_key(&CLIENT_REQUEST_ID) {
+            let id = uuid::Uuid::new_v4().hyphenated().to_string();
+            if let Ok(v) = HeaderValue::try_from(id) {
+                headers.insert(CLIENT_REQUEST_ID.clone(), v);
+            }
+        }
+        headers.insert(USER_AGENT, self.inner.user_agent.clone());
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        }
+        if request.body.is_empty()
+            && matches!(request.method, Method::POST | Method::PUT | Method::PATCH)
+        {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
+        Ok(HttpRequest {
+            method: request.method.clone(),
+            url,
+            headers,
+            body: request.body.clone(),
+        })
+    }
+
+    /// Sends `request` through the whole pipeline.
+    ///
+    /// Any 2xx answer is returned; whether it is the one the operation
+    /// expects is for the caller to judge.
+    ///
+    /// # Errors
+    /// [`Error::Service`] for a non-2xx answer (with the Graph error, its
+    /// `request-id` and `Retry-After`), [`Error::Credential`] when no token
+    /// could be had, [`Error::Transport`] when no answer came back.
+    pub async fn send(&self, request: &Request) -> Result<HttpResponse, Error> {
+        let mut http = self.prepare(request)?;
+        self.send_try(&mut http, 1).await
+    }
+
+    async fn send_try(&self, http: &mut HttpRequest, attempt: u32) -> Result<HttpResponse, Error> {
+        let token = self
+            .inner
+            .credential
+            .get_token(&[self.inner.scope.as_str()])
+            .await
+            .map_err(Error::Credential)?;
+        let mut bearer = HeaderValue::try_from(format!("Bearer {}", token.token.expose()))
+            .map_err(|_| {
+                Error::Credential(CredentialError::InvalidResponse(
+                    "the access token has characters that cannot go in a header".into(),
+                ))
+            })?;
+        bearer.set_sensitive(true);
+        http.headers.insert(AUTHORIZATION, bearer);
+
+        let started = Instant::now();
+        let result = self.inner.transport.send(http).await;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let client_request_id = http
+            .headers
+            .get(&CLIENT_REQUEST_ID)
+            .and_then(|v| v.to_str().ok());
+        match result {
+            Ok(response) => {
+                tracing::debug!(
+                    target: "graphsync::http",
+                    method = %http.method,
+                    path = http.url.path(),
+                    status = response.status.as_u16(),
+                    request_id = response.request_id().unwrap_or(""),
+                    client_request_id = client_request_id.unwrap_or(""),
+                    attempt,
+                    elapsed_ms,
+                    "graph response"
+                );
+                if response.status.is_success() {
+                    Ok(response)
+                } else {
+                    Err(Error::Service(Box::new(GraphServiceError::from_response(
+                        &response,
+                        client_request_id,
+                    ))))
+                }
+            }
+            Err(source) => {
+                tracing::debug!(
+                    target: "graphsync::http",
+                    method = %http.method,
+                    path = http.url.path(),
+                    error = %source,
+                    client_request_id = client_request_id.unwrap_or(""),
+                    attempt,
+                    elapsed_ms,
+                    "graph request failed"
+                );
+                Err(Error::Transport {
+                    method: http.method.clone(),
+                    path: http.url.path().to_owned(),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// Whether `url` is on a loopback host.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+fn check_scheme(url: &Url, allow_http_loopback: bool) -> Result<(), Error> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_http_loopback && is_loopback(url) => Ok(()),
+        "http" => Err(Error::InsecureUrl {
+            url: url.as_str().to_owned(),
+        }),
+        other => Err(Error::InvalidUrl {
+            url: url.as_str().to_owned(),
+            reason: format!("unsupported scheme {other:?}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::{AccessToken, MockTokenCredential};
+    use crate::transport::{MockTransport, RequestSent, TransportError, TransportErrorKind};
+    use bytes::Bytes;
+    use graph_model::{ApiVersion, JobRef, requests};
+    use http::{HeaderMap, StatusCode};
+    use std::time::{Duration, SystemTime};
+
+    fn credential(token: &'static str) -> MockTokenCredential {
+        let mut c = MockTokenCredential::new();
+        c.expect_get_token().returning(move |scopes| {
+            assert_eq!(scopes, ["https://graph.microsoft.com/.default"]);
+            Ok(AccessToken::new(
+                token,
+                SystemTime::now() + Duration::from_secs(3600),
+            ))
+        });
+        c
+    }
+
+    fn job() -> JobRef {
+        JobRef::service_principal("sp", "scim.1").unwrap()
+    }
+
+    fn client(transport: MockTransport) -> GraphClient {
+        GraphClient::new(
+            Arc::new(transport),
+            Arc::new(credential("tok-123")),
+            ClientOptions::default(),
+        )
+        .unwrap()
+    }
+
+    fn response(status: u16, headers: &[(&'static str, &'static str)], body: &'static str) -> HttpResponse {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        HttpResponse::new(StatusCode::from_u16(status).unwrap(), h, Bytes::from_static(body.as_bytes()))
+    }
+
+    #[tokio::test]
+    async fn start_goes_out_with_the_pipeline_headers() {
+        let mut transport = MockTransport::new();
+        transport.expect_send().times(1).returning(|req| {
+            assert_eq!(req.method, Method::POST);
+            assert_eq!(
+                req.url.as_str(),
+                "https://graph.microsoft.com/beta/servicePrincipals/sp/synchronization/jobs/scim.1/start"
+            );
+            assert_eq!(req.headers[CONTENT_LENGTH], "0");
+            assert_eq!(req.headers[USER_AGENT], USER_AGENT_PRODUCT);
+            let id = req.headers[&CLIENT_REQUEST_ID].to_str().unwrap();
+            assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+            let auth = &req.headers[AUTHORIZATION];
+            assert_eq!(auth, "Bearer tok-123");
+            assert!(auth.is_sensitive());
+            assert!(!format!("{req:?}").contains("tok-123"), "token leaked into Debug");
+            assert!(req.body.is_empty());
+            Ok(response(204, &[("request-id", "rid")], ""))
+        });
+        let request = requests::start(&job(), ApiVersion::Beta, &[]).unwrap();
+        let resp = client(transport).send(&request).await.unwrap();
+        assert_eq!(resp.status, StatusCode::NO_CONTENT);
+        assert_eq!(resp.request_id(), Some("rid"));
+    }
+
+    #[tokio::test]
+    async fn get_has_no_content_length_and_keeps_a_given_client_request_id() {
+        let mut transport = MockTransport::new();
+        transport.expect_send().times(1).returning(|req| {
+            assert_eq!(req.method, Method::GET);
+            assert!(!req.headers.contains_key(CONTENT_LENGTH));
+            assert_eq!(req.headers[&CLIENT_REQUEST_ID], "my-id");
+            Ok(response(200, &[], "{}"))
+        });
+        let mut request = requests::get_job(&job(), ApiVersion::V1);
+        request
+            .headers
+            .insert(CLIENT_REQUEST_ID.clone(), HeaderValue::from_static("my-id"));
+        client(transport).send(&request).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn error_answers_become_service_errors_with_ids() {
+        let mut transport = MockTransport::new();
+        transport.expect_send().returning(|_| {
+            Ok(response(
+                404,
+                &[("request-id", "r-404"), ("client-request-id", "c-404")],
+                r#"{"error":{"code":"ResourceNotFound","message":"no such job"}}"#,
+            ))
+        });
+        let err = client(transport)
+            .send(&requests::get_job(&job(), ApiVersion::V1))
+            .await
+            .unwrap_err();
+        let service = err.service_error().unwrap();
+        assert_eq!(service.status, StatusCode::NOT_FOUND);
+        assert_eq!(service.code, "ResourceNotFound");
+        assert_eq!(err.request_id(), Some("r-404"));
+        assert_eq!(service.client_request_id.as_deref(), Some("c-404"));
+        assert!(err.request_may_have_been_sent());
+    }
+
+    #[tokio::test]
+    async fn transport_failures_keep_whether_the_request_was_sent() {
+        let mut transport = MockTransport::new();
+        transport.expect_send().returning(|_| {
+            Err(TransportError::bare(TransportErrorKind::Connect, RequestSent::No))
+        });
+        let err = client(transport)
+            .send(&requests::start(&job(), ApiVersion::V1, &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Transport { .. }));
+        assert!(!err.request_may_have_been_sent());
+        assert_eq!(
+            err.to_string(),
+            "POST /v1.0/servicePrincipals/sp/synchronization/jobs/scim.1/start failed"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_token_means_nothing_is_sent() {
+        let mut transport = MockTransport::new();
+        transport.expect_send().never();
+        let mut credential = MockTokenCredential::new();
+        credential
+            .expect_get_token()
+            .returning(|_| Err(CredentialError::Configuration("no secret".into())));
+        let client = GraphClient::new(
+            Arc::new(transport),
+            Arc::new(credential),
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let err = client
+            .send(&requests::start(&job(), ApiVersion::V1, &[]).unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Credential(_)));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_and_only_when_allowed() {
+        let make = |root: &str, allow: bool| {
+            let cloud = NationalCloud::custom(root, "https://login.example").unwrap();
+            GraphClient::new(
+                Arc::new(MockTransport::new()),
+                Arc::new(MockTokenCredential::new()),
+                ClientOptions::new(cloud).allow_http_loopback(allow),
+            )
+        };
+        assert!(make("http://127.0.0.1:8080", true).is_ok());
+        assert!(make("http://[::1]:8080", true).is_ok());
+        assert!(make("http://localhost:8080", true).is_ok());
+        assert!(matches!(
+            make("http://127.0.0.1:8080", false),
+            Err(Error::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            make("http://graph.example", true),
+            Err(Error::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            make("http://127.0.0.1.evil.example", true),
+            Err(Error::InsecureUrl { .. })
+        ));
+        assert!(make("https://graph.example", false).is_ok());
+    }
+
+    #[test]
+    fn user_agent_suffix_is_appended() {
+        let mut transport = MockTransport::new();
+        transport.expect_send().never();
+        let client = GraphClient::new(
+            Arc::new(transport),
+            Arc::new(MockTokenCredential::new()),
+            ClientOptions::default().user_agent_suffix("ops-bot/2.0"),
+        )
+        .unwrap();
+        let http = client
+            .prepare(&requests::get_job(&job(), ApiVersion::V1))
+            .unwrap();
+        assert_eq!(http.headers[USER_AGENT], format!("{USER_AGENT_PRODUCT} ops-bot/2.0"));
+        assert!(!http.headers.contains_key(AUTHORIZATION));
+    }
+}

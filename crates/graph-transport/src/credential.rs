@@ -1,0 +1,131 @@
+//! What the pipeline needs from a credential: a bearer token for some scopes.
+//! The credentials themselves live in `graph-auth`.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use zeroize::Zeroizing;
+
+use crate::transport::TransportError;
+
+/// A secret string: a password, a client secret, an access token.
+///
+/// It has no `Display`, its `Debug` prints `Secret(****)`, and its memory is
+/// zeroed when the last clone is dropped. Cloning is cheap (shared).
+#[derive(Clone)]
+pub struct Secret(Arc<Zeroizing<String>>);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(Arc::new(Zeroizing::new(value.into())))
+    }
+
+    /// The secret itself. Name the call site so a reviewer sees where it goes.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Whether the secret is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Secret {}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret::new(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret::new(value)
+    }
+}
+
+/// A bearer token and when it expires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccessToken {
+    /// The token.
+    pub token: Secret,
+    /// When it stops being accepted.
+    pub expires_on: SystemTime,
+}
+
+impl AccessToken {
+    /// A token.
+    pub fn new(token: impl Into<Secret>, expires_on: SystemTime) -> Self {
+        AccessToken {
+            token: token.into(),
+            expires_on,
+        }
+    }
+}
+
+/// Gets access tokens. Implemented by every credential in `graph-auth`, and
+/// by anything else that can produce a bearer token.
+///
+/// Implementations cache: the pipeline asks for a token on every try.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait TokenCredential: Send + Sync + fmt::Debug {
+    /// A token valid for `scopes` (for app-only Graph access, the one scope
+    /// `<graph root>/.default`).
+    ///
+    /// # Errors
+    /// A [`CredentialError`] when no token can be had.
+    async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError>;
+}
+
+/// Why a credential could not produce a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// The token endpoint refused the request (wrong secret, unknown client,
+    /// bad scope…). `error` and `description` are Entra's, e.g.
+    /// `invalid_client` / `AADSTS7000215: Invalid client secret provided…`.
+    #[error("the token endpoint refused the request ({status}): {error}: {description}")]
+    Authentication {
+        /// The HTTP status.
+        status: u16,
+        /// The OAuth error code.
+        error: String,
+        /// The description, with the AADSTS code.
+        description: String,
+        /// Entra's trace id, for support cases.
+        trace_id: Option<String>,
+        /// Entra's correlation id, for support cases.
+        correlation_id: Option<String>,
+    },
+    /// The token endpoint could not be reached.
+    #[error("could not reach the token endpoint")]
+    Transport(#[source] TransportError),
+    /// The token endpoint answered with something that is not a token.
+    #[error("the token endpoint sent an unreadable answer: {0}")]
+    InvalidResponse(String),
+    /// The credential is missing something it needs.
+    #[error("the credential is not configured: {0}")]
+    Configuration(String),
+    /// Another failure, from a credential outside graphsync.
+    #[error("the credential failed")]
+    Other(#[source] Box<dyn StdError + Send + Sync>),
+}
