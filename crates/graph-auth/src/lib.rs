@@ -1,1 +1,43 @@
-//! wip
+//! Credentials for Microsoft Graph: they get bearer tokens for the
+//! [`TokenCredential`] trait of `graph-transport`, and cache them.
+//!
+//! - [`StaticToken`]: a token you already have.
+//! - [`ClientSecretCredential`]: app-only tokens from a client secret, from
+//!   the v2 token endpoint of the cloud's authority
+//!   (`https://login.microsoftonline.us/{tenant}/oauth2/v2.0/token` for US
+//!   Government…), for the scope `<graph root>/.default`.
+//!
+//! Every credential that calls a token endpoint sends through a
+//! [`Transport`](graph_transport::Transport), the same one Graph calls use,
+//! and keeps its tokens in a [`TokenCache`]: refreshed five minutes before
+//! expiry, one refresh in flight at a time. Secrets and tokens are
+//! [`Secret`](graph_transport::Secret)s: `Debug` prints `Secret(****)`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use graph_auth::{ClientSecretCredential, CredentialOptions};
+//! use graph_model::NationalCloud;
+//! use graph_transport::{default_transport, TokenCredential, TransportOptions};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let cloud = NationalCloud::UsGovL4;
+//! let credential = ClientSecretCredential::new(
+//!     std::env::var("AZURE_TENANT_ID")?,
+//!     std::env::var("AZURE_CLIENT_ID")?,
+//!     std::env::var("AZURE_CLIENT_SECRET")?,
+//!     default_transport(&TransportOptions::default())?,
+//!     CredentialOptions::new(cloud.clone()),
+//! )?;
+//! let token = credential.get_token(&[&cloud.default_scope()]).await?;
+//! println!("token valid until {:?}", token.expires_on);
+//! # Ok(()) }
+//! ```
+
+mod cache;
+mod client_secret;
+mod static_token;
+
+pub use cache::{Clock, REFRESH_AHEAD, TokenCache};
+pub use client_secret::{ClientSecretCredential, CredentialOptions};
+pub use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential};
+pub use static_token::StaticToken;

@@ -9,7 +9,10 @@ use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
 /// An HTTP request ready to go on the wire: absolute URL, all headers, body.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the body's length, not its bytes: a token request's body
+/// holds a client secret.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct HttpRequest {
     /// The method.
@@ -21,6 +24,17 @@ pub struct HttpRequest {
     pub headers: HeaderMap,
     /// The body; empty when there is none.
     pub body: Bytes,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl HttpRequest {

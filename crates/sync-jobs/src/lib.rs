@@ -1,1 +1,462 @@
-//! wip
+//! The Microsoft Graph synchronization job actions.
+//!
+//! This is the layer SDK users call. [`SyncJobsClient`] takes a
+//! [`GraphClient`] (any transport, any credential, any cloud) and gives each
+//! job action a typed method: [`start`](SyncJobsClient::start) and
+//! [`get`](SyncJobsClient::get) so far. Each method is a few lines: build the
+//! request value (`graph-model`), send it (`graph-transport`), check the
+//! status the operation documents, decode the body.
+//!
+//! **Start only a paused or quarantined job.** The service warns that calling
+//! start over and over on a running job can make it stop the job. Read the
+//! job first ([`SyncJobsClient::get`]) when you are not sure.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use graph_auth::{ClientSecretCredential, CredentialOptions};
+//! use graph_model::{JobRef, NationalCloud, SynchronizationStatusCode};
+//! use graph_transport::{default_transport, ClientOptions, GraphClient, TransportOptions};
+//! use sync_jobs::SyncJobsClient;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let cloud = NationalCloud::Global;
+//! let transport = default_transport(&TransportOptions::default())?;
+//! let credential = ClientSecretCredential::new(
+//!     std::env::var("AZURE_TENANT_ID")?,
+//!     std::env::var("AZURE_CLIENT_ID")?,
+//!     std::env::var("AZURE_CLIENT_SECRET")?,
+//!     transport.clone(),
+//!     CredentialOptions::new(cloud.clone()),
+//! )?;
+//! let graph = GraphClient::new(transport, Arc::new(credential), ClientOptions::new(cloud))?;
+//! let jobs = SyncJobsClient::new(graph);
+//!
+//! let job = JobRef::service_principal("3f1e0c9a-…", "scim.e4bbf44533ea4eabb17027f3a92e92aa")?;
+//! let current = jobs.get(&job).await?;
+//! if matches!(
+//!     current.status.code,
+//!     Some(SynchronizationStatusCode::Paused | SynchronizationStatusCode::Quarantine)
+//! ) {
+//!     let started = jobs.start(&job).await?;
+//!     println!("started (request-id {:?})", started.request_id);
+//! }
+//! # Ok(()) }
+//! ```
+
+use graph_model::{
+    ApiVersion, JobRef, Operation, Request, RequestError, StringKeyStringValuePair,
+    SynchronizationJob, SynchronizationJobApplicationParameters, requests,
+};
+use graph_model::http;
+use graph_transport::{CLIENT_REQUEST_ID, GraphClient, HttpResponse};
+use http::HeaderValue;
+use serde::de::DeserializeOwned;
+
+/// Errors of the job actions.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request failed in the pipeline or the service refused it.
+    #[error(transparent)]
+    Graph(#[from] graph_transport::Error),
+    /// The request could not be built from the options given.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// An option is invalid.
+    #[error("invalid {option}: {reason}")]
+    InvalidOption {
+        /// The option.
+        option: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The service answered with a success status the operation does not
+    /// document, so its effect is unknown.
+    #[error("{operation} answered {status}, which is not a documented success{}", request_id_suffix(.request_id))]
+    UnexpectedStatus {
+        /// The operation.
+        operation: &'static str,
+        /// The status.
+        status: u16,
+        /// The service's request id.
+        request_id: Option<String>,
+    },
+    /// The response body could not be read as the operation's result.
+    #[error("could not read the {operation} response at {path}: {message}{}", request_id_suffix(.request_id))]
+    Decode {
+        /// The operation.
+        operation: &'static str,
+        /// Where in the body the problem is (`status.quarantine.currentBegan`).
+        path: String,
+        /// What is wrong.
+        message: String,
+        /// The service's request id.
+        request_id: Option<String>,
+    },
+}
+
+fn request_id_suffix(id: &Option<String>) -> String {
+    id.as_deref()
+        .map(|id| format!(" (request-id {id})"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// The service's `request-id`, whenever the service answered.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Graph(e) => e.request_id(),
+            Error::UnexpectedStatus { request_id, .. } | Error::Decode { request_id, .. } => {
+                request_id.as_deref()
+            }
+            Error::Request(_) | Error::InvalidOption { .. } => None,
+        }
+    }
+
+    /// The Graph error, when the service answered with one.
+    pub fn service_error(&self) -> Option<&graph_transport::GraphServiceError> {
+        match self {
+            Error::Graph(e) => e.service_error(),
+            _ => None,
+        }
+    }
+}
+
+/// Options of [`SyncJobsClient::start_with`].
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct StartOptions {
+    /// The API version. Default v1.0.
+    pub version: ApiVersion,
+    /// Beta only: the `parameters` collection an early beta draft of start
+    /// accepted. The documented call has no body; leave this empty.
+    pub parameters: Vec<SynchronizationJobApplicationParameters>,
+    /// The `client-request-id` to send, instead of a fresh UUID.
+    pub client_request_id: Option<String>,
+}
+
+impl StartOptions {
+    /// Options for `version`.
+    pub fn version(version: ApiVersion) -> Self {
+        StartOptions {
+            version,
+            ..Self::default()
+        }
+    }
+}
+
+/// Options of [`SyncJobsClient::get_with`].
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct GetOptions {
+    /// The API version. Default v1.0.
+    pub version: ApiVersion,
+    /// The `client-request-id` to send, instead of a fresh UUID.
+    pub client_request_id: Option<String>,
+}
+
+impl GetOptions {
+    /// Options for `version`.
+    pub fn version(version: ApiVersion) -> Self {
+        GetOptions {
+            version,
+            ..Self::default()
+        }
+    }
+}
+
+/// What a successful start returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StartOutcome {
+    /// The status: 204 as documented, or 200 from a service that answers
+    /// with a body.
+    pub status: u16,
+    /// The service's `request-id`.
+    pub request_id: Option<String>,
+    /// The `client-request-id` that was sent.
+    pub client_request_id: Option<String>,
+    /// The body of a 200 answer.
+    pub result: Option<StringKeyStringValuePair>,
+}
+
+/// The synchronization job actions over a [`GraphClient`].
+///
+/// Cheap to clone; share one.
+#[derive(Clone, Debug)]
+pub struct SyncJobsClient {
+    graph: GraphClient,
+}
+
+impl SyncJobsClient {
+    /// The actions over `graph`.
+    pub fn new(graph: GraphClient) -> Self {
+        SyncJobsClient { graph }
+    }
+
+    /// The Graph client underneath.
+    pub fn graph(&self) -> &GraphClient {
+        &self.graph
+    }
+
+    /// The request [`start_with`](Self::start_with) would send, as a value:
+    /// nothing is sent. Pass it to [`GraphClient::prepare`] to see the
+    /// headers and URL too (this is how "what if" works).
+    ///
+    /// # Errors
+    /// When the options do not fit the version or the client request id is
+    /// not a valid header value.
+    pub fn start_request(&self, job: &JobRef, options: &StartOptions) -> Result<Request, Error> {
+        let mut request = requests::start(job, options.version, &options.parameters)?;
+        set_client_request_id(&mut request, options.client_request_id.as_deref())?;
+        Ok(request)
+    }
+
+    /// Starts `job` (v1.0, no body): resumes a paused job from where it
+    /// stopped, or lifts a quarantine.
+    ///
+    /// Start only a paused or quarantined job: starting a running job
+    /// over and over can make the service stop it.
+    ///
+    /// # Errors
+    /// [`Error::Graph`] when the service refuses (with its code and
+    /// request-id) or cannot be reached; [`Error::UnexpectedStatus`] for an
+    /// undocumented success status.
+    pub async fn start(&self, job: &JobRef) -> Result<StartOutcome, Error> {
+        self.start_with(job, &StartOptions::default()).await
+    }
+
+    /// Starts `job` with options (beta, parameters, client request id).
+    ///
+    /// # Errors
+    /// As [`start`](Self::start), plus [`Error::Request`] when parameters
+    /// are given for v1.0.
+    pub async fn start_with(
+        &self,
+        job: &JobRef,
+        options: &StartOptions,
+    ) -> Result<StartOutcome, Error> {
+        let request = self.start_request(job, options)?;
+        let response = self.graph.send(&request).await?;
+        check_status(request.operation, &response)?;
+        let result = if response.status == 200 && !response.body.is_empty() {
+            Some(decode::<StringKeyStringValuePair>(request.operation, &response)?)
+        } else {
+            None
+        };
+        Ok(StartOutcome {
+            status: response.status.as_u16(),
+            request_id: response.request_id().map(str::to_owned),
+            client_request_id: response
+                .header(CLIENT_REQUEST_ID.as_str())
+                .map(str::to_owned)
+                .or_else(|| {
+                    request
+                        .headers
+                        .get(&CLIENT_REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                }),
+            result,
+        })
+    }
+
+    /// Reads `job` (v1.0).
+    ///
+    /// # Errors
+    /// [`Error::Graph`] when the service refuses or cannot be reached;
+    /// [`Error::Decode`] when the body is not a job.
+    pub async fn get(&self, job: &JobRef) -> Result<SynchronizationJob, Error> {
+        self.get_with(job, &GetOptions::default()).await
+    }
+
+    /// Reads `job` with options.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub async fn get_with(
+        &self,
+        job: &JobRef,
+        options: &GetOptions,
+    ) -> Result<SynchronizationJob, Error> {
+        let mut request = requests::get_job(job, options.version);
+        set_client_request_id(&mut request, options.client_request_id.as_deref())?;
+        let response = self.graph.send(&request).await?;
+        check_status(request.operation, &response)?;
+        decode(request.operation, &response)
+    }
+}
+
+fn set_client_request_id(request: &mut Request, id: Option<&str>) -> Result<(), Error> {
+    if let Some(id) = id {
+        let value = HeaderValue::from_str(id).map_err(|_| Error::InvalidOption {
+            option: "client request id",
+            reason: format!("{id:?} cannot be sent as a header"),
+        })?;
+        request.headers.insert(CLIENT_REQUEST_ID.clone(), value);
+    }
+    Ok(())
+}
+
+fn check_status(operation: &'static Operation, response: &HttpResponse) -> Result<(), Error> {
+    if operation.success.contains(&response.status.as_u16()) {
+        Ok(())
+    } else {
+        Err(Error::UnexpectedStatus {
+            operation: operation.name,
+            status: response.status.as_u16(),
+            request_id: response.request_id().map(str::to_owned),
+        })
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    operation: &'static Operation,
+    response: &HttpResponse,
+) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(&response.body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
+        operation: operation.name,
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+        request_id: response.request_id().map(str::to_owned),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use graph_model::SynchronizationStatusCode;
+    use graph_transport::{
+        AccessToken, ClientOptions, MockTokenCredential, MockTransport,
+    };
+    use http::{HeaderMap, StatusCode};
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    fn client(transport: MockTransport) -> SyncJobsClient {
+        let mut credential = MockTokenCredential::new();
+        credential.expect_get_token().returning(|_| {
+            Ok(AccessToken::new("t", SystemTime::now() + Duration::from_secs(3600)))
+        });
+        SyncJobsClient::new(
+            GraphClient::new(
+                Arc::new(transport),
+                Arc::new(credential),
+                ClientOptions::default(),
+            )
+            .unwrap(),
+        )
+    }
+
+    fn answer(status: u16, body: &'static str) -> HttpResponse {
+        let mut headers = HeaderMap::new();
+        headers.insert("request-id", HeaderValue::from_static("rid-1"));
+        HttpResponse::new(
+            StatusCode::from_u16(status).unwrap(),
+            headers,
+            Bytes::from_static(body.as_bytes()),
+        )
+    }
+
+    fn job() -> JobRef {
+        JobRef::service_principal("sp", "scim.1").unwrap()
+    }
+
+    #[tokio::test]
+    async fn start_accepts_204_and_keeps_ids() {
+        let mut t = MockTransport::new();
+        t.expect_send().times(1).returning(|req| {
+            assert_eq!(req.headers[&CLIENT_REQUEST_ID], "c-1");
+            Ok(answer(204, ""))
+        });
+        let options = StartOptions {
+            client_request_id: Some("c-1".into()),
+            ..StartOptions::default()
+        };
+        let out = client(t).start_with(&job(), &options).await.unwrap();
+        assert_eq!(out.status, 204);
+        assert_eq!(out.request_id.as_deref(), Some("rid-1"));
+        assert_eq!(out.client_request_id.as_deref(), Some("c-1"));
+        assert_eq!(out.result, None);
+    }
+
+    #[tokio::test]
+    async fn start_returns_a_200_body_instead_of_failing() {
+        let mut t = MockTransport::new();
+        t.expect_send()
+            .returning(|_| Ok(answer(200, r#"{"key":"{\"result\":\"Success\"}","value":"{}"}"#)));
+        let out = client(t).start(&job()).await.unwrap();
+        assert_eq!(out.status, 200);
+        assert_eq!(
+            out.result,
+            Some(StringKeyStringValuePair::new(r#"{"result":"Success"}"#, "{}"))
+        );
+    }
+
+    #[tokio::test]
+    async fn start_refuses_an_undocumented_success() {
+        let mut t = MockTransport::new();
+        t.expect_send().returning(|_| Ok(answer(202, "")));
+        let err = client(t).start(&job()).await.unwrap_err();
+        assert!(matches!(err, Error::UnexpectedStatus { status: 202, .. }), "{err}");
+        assert_eq!(err.request_id(), Some("rid-1"));
+    }
+
+    #[tokio::test]
+    async fn v1_start_with_parameters_sends_nothing() {
+        let mut t = MockTransport::new();
+        t.expect_send().never();
+        let options = StartOptions {
+            parameters: vec![SynchronizationJobApplicationParameters::default()],
+            ..StartOptions::default()
+        };
+        let err = client(t).start_with(&job(), &options).await.unwrap_err();
+        assert!(matches!(err, Error::Request(RequestError::NotInVersion { .. })));
+    }
+
+    #[tokio::test]
+    async fn get_decodes_the_job_and_points_at_bad_fields() {
+        let mut t = MockTransport::new();
+        t.expect_send()
+            .times(1)
+            .returning(|_| Ok(answer(200, r#"{"id":"scim.1","status":{"code":"Quarantine"}}"#)));
+        let got = client(t).get(&job()).await.unwrap();
+        assert_eq!(got.status.code, Some(SynchronizationStatusCode::Quarantine));
+
+        let mut t = MockTransport::new();
+        t.expect_send().returning(|_| {
+            Ok(answer(
+                200,
+                r#"{"id":"scim.1","status":{"quarantine":{"currentBegan":"whenever"}}}"#,
+            ))
+        });
+        let err = client(t).get(&job()).await.unwrap_err();
+        match &err {
+            Error::Decode { path, request_id, .. } => {
+                assert_eq!(path, "status.quarantine.currentBegan");
+                assert_eq!(request_id.as_deref(), Some("rid-1"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn service_errors_pass_through_with_request_id() {
+        let mut t = MockTransport::new();
+        t.expect_send().returning(|_| {
+            Ok(answer(
+                403,
+                r#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}"#,
+            ))
+        });
+        let err = client(t).start(&job()).await.unwrap_err();
+        assert_eq!(err.service_error().unwrap().code, "Authorization_RequestDenied");
+        assert_eq!(err.request_id(), Some("rid-1"));
+        assert_eq!(
+            err.to_string(),
+            "Graph answered 403 Forbidden: Authorization_RequestDenied: Insufficient privileges to complete the operation. (request-id rid-1)"
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! What the emulator starts with: a tenant, its app registrations (clients
+//! that can get tokens), and service principals with their jobs.
+
+use graph_model::{QuarantineReason, SynchronizationStatusCode};
+use serde::{Deserialize, Serialize};
+
+/// Application permissions (app roles) the emulator understands.
+pub mod roles {
+    /// Read all synchronization jobs and templates.
+    pub const SYNC_READ_ALL: &str = "Synchronization.Read.All";
+    /// Read and change all synchronization jobs.
+    pub const SYNC_READ_WRITE_ALL: &str = "Synchronization.ReadWrite.All";
+    /// Read and change the applications the caller owns (and their jobs).
+    pub const APP_READ_WRITE_OWNED_BY: &str = "Application.ReadWrite.OwnedBy";
+}
+
+/// The whole initial state. Serialises to and from JSON, so a seed can live
+/// in a file (`graphsync emulator --seed seed.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// The tenant id (a GUID).
+    pub tenant_id: String,
+    /// App registrations that can get tokens.
+    #[serde(default)]
+    pub clients: Vec<ClientSeed>,
+    /// Service principals and their jobs.
+    #[serde(default)]
+    pub service_principals: Vec<ServicePrincipalSeed>,
+}
+
+/// An app registration that can sign in with a client secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSeed {
+    /// The client (application) id.
+    pub client_id: String,
+    /// Its client secret. The default seed's secrets are well known, as
+    /// Azurite's account key is: the emulator only listens on loopback.
+    pub client_secret: String,
+    /// The application permissions granted to it.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Object ids of the applications it owns (what
+    /// `Application.ReadWrite.OwnedBy` lets it manage).
+    #[serde(default)]
+    pub owned_applications: Vec<String>,
+}
+
+/// A service principal (enterprise application) with provisioning jobs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePrincipalSeed {
+    /// The service principal's object id.
+    pub id: String,
+    /// The application's appId (client id).
+    pub app_id: String,
+    /// The application's object id.
+    pub application_id: String,
+    /// A display name, for people.
+    #[serde(default)]
+    pub display_name: String,
+    /// Its jobs.
+    #[serde(default)]
+    pub jobs: Vec<JobSeed>,
+}
+
+/// A job and the state it starts in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSeed {
+    /// The job id, `{templateId}.{32 hex}`.
+    pub id: String,
+    /// The template id; defaults to the part of the id before the first dot.
+    #[serde(default)]
+    pub template_id: Option<String>,
+    /// The state: NotConfigured, NotRun, Active, Paused or Quarantine.
+    pub status: SynchronizationStatusCode,
+    /// For a quarantined job, why (default `EncounteredQuarantineException`).
+    #[serde(default)]
+    pub quarantine_reason: Option<QuarantineReason>,
+    /// For a quarantined job, the error code that caused it.
+    #[serde(default)]
+    pub quarantine_error_code: Option<String>,
+}
+
+impl JobSeed {
+    /// A job in `status`.
+    pub fn new(id: impl Into<String>, status: SynchronizationStatusCode) -> Self {
+        JobSeed {
+            id: id.into(),
+            template_id: None,
+            status,
+            quarantine_reason: None,
+            quarantine_error_code: None,
+        }
+    }
+
+    /// The template id, explicit or derived from the job id.
+    pub fn template_id(&self) -> &str {
+        self.template_id
+            .as_deref()
+            .unwrap_or_else(|| self.id.split('.').next().unwrap_or(&self.id))
+    }
+}
+
+/// Ids of the default seed, so tests and docs can name them.
+pub mod default_ids {
+    /// The tenant.
+    pub const TENANT_ID: &str = "72f9a1c4-7e3b-4c2d-9a51-0e6d4b8f2a10";
+    /// A client with `Synchronization.ReadWrite.All`.
+    pub const OPERATOR_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c01";
+    /// Its secret.
+    pub const OPERATOR_CLIENT_SECRET: &str = "graphsync-emulator-operator-secret";
+    /// A client with `Synchronization.Read.All` only.
+    pub const READER_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c02";
+    /// Its secret.
+    pub const READER_CLIENT_SECRET: &str = "graphsync-emulator-reader-secret";
+    /// A client with `Application.ReadWrite.OwnedBy` that owns the first
+    /// application (the paused job's) only.
+    pub const OWNER_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c03";
+    /// Its secret.
+    pub const OWNER_CLIENT_SECRET: &str = "graphsync-emulator-owner-secret";
+}
+
+impl Seed {
+    /// A seed with no clients and no service principals.
+    pub fn empty(tenant_id: impl Into<String>) -> Self {
+        Seed {
+            tenant_id: tenant_id.into(),
+            clients: Vec::new(),
+            service_principals: Vec::new(),
+        }
+    }
+
+    /// The default seed: one tenant, three clients (read-write, read-only,
+    /// owner-scoped) and four service principals with one job each, in the
+    /// states Paused, Quarantine, Active and NotConfigured.
+    pub fn default_seed() -> Self {
+        use SynchronizationStatusCode::*;
+        use default_ids::*;
+        let sp = |n: u8, name: &str, job: JobSeed| ServicePrincipalSeed {
+            id: format!("a1b2c3d4-0000-4000-8000-00000000000{n}"),
+            app_id: format!("b2c3d4e5-0000-4000-8000-00000000000{n}"),
+            application_id: format!("c3d4e5f6-0000-4000-8000-00000000000{n}"),
+            display_name: name.to_owned(),
+            jobs: vec![job],
+        };
+        let quarantined = JobSeed {
+            quarantine_reason: Some(QuarantineReason::EncounteredQuarantineException),
+            quarantine_error_code: Some("SlackInvalidCredentials".into()),
+            ..JobSeed::new("Slack.0ab4c7e81f0d4a3c9e2b5d6f7a8b9c0d", Quarantine)
+        };
+        Seed {
+            tenant_id: TENANT_ID.into(),
+            clients: vec![
+                ClientSeed {
+                    client_id: OPERATOR_CLIENT_ID.into(),
+                    client_secret: OPERATOR_CLIENT_SECRET.into(),
+                    roles: vec![roles::SYNC_READ_WRITE_ALL.into()],
+                    owned_applications: vec![],
+                },
+                ClientSeed {
+                    client_id: READER_CLIENT_ID.into(),
+                    client_secret: READER_CLIENT_SECRET.into(),
+                    roles: vec![roles::SYNC_READ_ALL.into()],
+                    owned_applications: vec![],
+                },
+                ClientSeed {
+                    client_id: OWNER_CLIENT_ID.into(),
+                    client_secret: OWNER_CLIENT_SECRET.into(),
+                    roles: vec![roles::APP_READ_WRITE_OWNED_BY.into()],
+                    owned_applications: vec!["c3d4e5f6-0000-4000-8000-000000000001".into()],
+                },
+            ],
+            service_principals: vec![
+                sp(
+                    1,
+                    "Contoso SCIM app",
+                    JobSeed::new("scim.e4bbf44533ea4eabb17027f3a92e92aa", Paused),
+                ),
+                sp(2, "Slack", quarantined),
+                sp(
+                    3,
+                    "Box",
+                    JobSeed::new("BoxOutDelta.4c1d9e7b2a3f4e5d8c6b7a9f0e1d2c3b", Active),
+                ),
+                sp(
+                    4,
+                    "Salesforce Sandbox",
+                    JobSeed::new("SfSandboxOutDelta.9f8e7d6c5b4a39281706f5e4d3c2b1a0", NotConfigured),
+                ),
+            ],
+        }
+    }
+}
+
+/// Why a seed was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SeedError {
+    /// The seed file is not valid JSON of the seed's shape.
+    #[error("the seed is not valid: {0}")]
+    Invalid(String),
+    /// Two objects share an id.
+    #[error("duplicate {what} {id:?} in the seed")]
+    Duplicate {
+        /// What kind of object.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// An id is empty.
+    #[error("an empty {0} in the seed")]
+    Empty(&'static str),
+}
+
+impl Seed {
+    /// Parses a seed from JSON.
+    ///
+    /// # Errors
+    /// [`SeedError::Invalid`] with the line and column of the problem.
+    pub fn from_json(text: &str) -> Result<Self, SeedError> {
+        let seed: Seed =
+            serde_json::from_str(text).map_err(|e| SeedError::Invalid(e.to_string()))?;
+        seed.validate()?;
+        Ok(seed)
+    }
+
+    /// Checks ids are present and unique.
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn validate(&self) -> Result<(), SeedError> {
+        use std::collections::HashSet;
+        if self.tenant_id.trim().is_empty() {
+            return Err(SeedError::Empty("tenant id"));
+        }
+        let mut clients = HashSet::new();
+        for c in &self.clients {
+            if c.client_id.trim().is_empty() {
+                return Err(SeedError::Empty("client id"));
+            }
+            if !clients.insert(c.client_id.to_ascii_lowercase()) {
+                return Err(SeedError::Duplicate {
+                    what: "client id",
+                    id: c.client_id.clone(),
+                });
+            }
+        }
+        let mut ids = HashSet::new();
+        for sp in &self.service_principals {
+            for (what, id) in [
+                ("service principal id", &sp.id),
+                ("appId", &sp.app_id),
+                ("application id", &sp.application_id),
+            ] {
+                if id.trim().is_empty() {
+                    return Err(SeedError::Empty(what));
+                }
+                if !ids.insert(id.to_ascii_lowercase()) {
+                    return Err(SeedError::Duplicate {
+                        what,
+                        id: id.clone(),
+                    });
+                }
+            }
+            let mut jobs = HashSet::new();
+            for job in &sp.jobs {
+                if job.id.trim().is_empty() {
+                    return Err(SeedError::Empty("job id"));
+                }
+                if !jobs.insert(job.id.to_ascii_lowercase()) {
+                    return Err(SeedError::Duplicate {
+                        what: "job id",
+                        id: job.id.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for Seed {
+    fn default() -> Self {
+        Seed::default_seed()
+    }
+}
