@@ -19,7 +19,8 @@
 //!   accepted, changes nothing, and is flagged (`x-emulator-warning` header,
 //!   a warning in the action log) because the service warns against it;
 //! - a control API under `/_emulator/` (`health`, `jobs`, `actions`,
-//!   `clock`, `clock/advance`) and the same from Rust on [`RunningEmulator`].
+//!   `stats`, `clock`, `clock/advance`) and the same from Rust on
+//!   [`RunningEmulator`].
 //!
 //! Every action it applies is recorded, so a test can prove nothing was lost
 //! and nothing was applied twice.
@@ -58,7 +59,7 @@ use tokio::task::JoinSet;
 
 pub use seed::{ClientSeed, JobSeed, Seed, SeedError, ServicePrincipalSeed, default_ids, roles};
 pub use service::WARNING_HEADER;
-pub use state::ActionRecord;
+pub use state::{ActionRecord, Stats};
 
 use service::Shared;
 use state::{State, Timings};
@@ -350,6 +351,11 @@ impl RunningEmulator {
             .iter()
             .find(|j| j.job.id.eq_ignore_ascii_case(job_id))
             .map(|j| j.job.clone())
+    }
+
+    /// How many requests it has served, by kind.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats
     }
 
     /// Moves the virtual clock forward (jobs advance, tokens age).

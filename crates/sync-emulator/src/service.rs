@@ -81,8 +81,10 @@ pub(crate) async fn handle(
     let reply = if let Some(rest) = path.strip_prefix("/_emulator/") {
         control(&shared, request, rest, &ids).await
     } else if path.ends_with("/oauth2/v2.0/token") {
+        shared.lock().stats.token_requests += 1;
         token_endpoint(&shared, request, &path, &ids).await
     } else {
+        shared.lock().stats.graph_requests += 1;
         graph(&shared, request, &path, &ids).await
     };
     Ok(reply)
@@ -669,6 +671,10 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
     let body = read_body(request).await.unwrap_or_default();
     match (method, rest.trim_end_matches('/')) {
         (Method::GET, "health") => json_reply(StatusCode::OK, ids, &json!({"status": "ok"})),
+        (Method::GET, "stats") => {
+            let stats = shared.lock().stats;
+            json_reply(StatusCode::OK, ids, &stats)
+        }
         (Method::GET, "actions") => {
             let actions = shared.lock().actions.clone();
             json_reply(StatusCode::OK, ids, &json!({ "value": actions }))
@@ -723,7 +729,7 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
             shared,
             StatusCode::NOT_FOUND,
             "NotFound",
-            &format!("The emulator has no control endpoint '{other}'. Try health, jobs, actions, clock, clock/advance."),
+            &format!("The emulator has no control endpoint '{other}'. Try health, jobs, actions, stats, clock, clock/advance."),
             ids,
         ),
     }

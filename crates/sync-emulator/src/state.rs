@@ -120,8 +120,21 @@ pub(crate) struct State {
     pub(crate) service_principals: Vec<ServicePrincipalState>,
     pub(crate) tokens: HashMap<String, TokenInfo>,
     pub(crate) actions: Vec<ActionRecord>,
+    pub(crate) stats: Stats,
     pub(crate) clock: VirtualClock,
     pub(crate) timings: Timings,
+}
+
+/// Counts of the requests the emulator has served.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Requests to the token endpoint, successful or not.
+    pub token_requests: u64,
+    /// Tokens issued.
+    pub tokens_issued: u64,
+    /// Requests to Graph routes (`/v1.0/…`, `/beta/…`), whatever the answer.
+    pub graph_requests: u64,
 }
 
 /// Read or write access, for the permission check.
@@ -164,6 +177,7 @@ impl State {
             service_principals,
             tokens: HashMap::new(),
             actions: Vec::new(),
+            stats: Stats::default(),
             clock,
             timings,
         }
@@ -202,6 +216,7 @@ impl State {
             uuid::Uuid::new_v4().simple()
         );
         let lifetime = self.timings.token_lifetime;
+        self.stats.tokens_issued += 1;
         self.tokens.insert(
             token.clone(),
             TokenInfo {

@@ -1,0 +1,319 @@
+//! The subcommands.
+
+use std::io::Write as _;
+use std::time::Instant;
+
+use graph_model::{JobRef, NationalCloud, SynchronizationJob};
+use graph_transport::HttpRequest;
+use http::header::AUTHORIZATION;
+use sync_emulator::{Emulator, EmulatorOptions, Seed};
+use sync_jobs::{GetOptions, StartOptions, SyncJobsClient};
+
+use crate::config::{Backend, Settings};
+use crate::report::render;
+use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, EmulatorArgs, GetArgs, StartArgs};
+
+fn settings() -> Result<Settings, u8> {
+    Settings::from_env(|k| std::env::var(k).ok()).map_err(|e| {
+        eprint!("{}", render(&e, ""));
+        EXIT_USAGE
+    })
+}
+
+fn job_ref(target: &crate::Target) -> Result<JobRef, u8> {
+    target.job_ref().map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_USAGE
+    })
+}
+
+fn client(settings: &Settings, backend: Backend) -> Result<SyncJobsClient, u8> {
+    settings.jobs_client(backend).map_err(|e| {
+        eprint!("{}", render(&e, ""));
+        EXIT_USAGE
+    })
+}
+
+/// `graphsync start`.
+pub(crate) async fn start(args: StartArgs, backend: Backend) -> u8 {
+    match start_inner(args, backend).await {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+async fn start_inner(args: StartArgs, backend: Backend) -> Result<u8, u8> {
+    let settings = settings()?;
+    let job = job_ref(&args.target)?;
+    let mut options = StartOptions::version(args.target.version());
+    options.client_request_id = args.client_request_id.clone();
+
+    if args.what_if {
+        let offline = settings.offline_client().map_err(|e| {
+            eprint!("{}", render(&e, "start"));
+            EXIT_USAGE
+        })?;
+        let prepared = offline
+            .start_request(&job, &options)
+            .map_err(|e| e.into())
+            .and_then(|req| offline.graph().prepare(&req).map_err(sync_jobs::Error::from));
+        return match prepared {
+            Ok(http) => {
+                print!("{}", what_if("Start", &job, &http));
+                Ok(EXIT_OK)
+            }
+            Err(e) => {
+                eprint!("{}", render(&e, "start"));
+                Err(EXIT_USAGE)
+            }
+        };
+    }
+
+    let jobs = client(&settings, backend)?;
+    match jobs.start_with(&job, &options).await {
+        Ok(outcome) => {
+            if let Some(result) = &outcome.result {
+                println!("{}", serde_json::to_string_pretty(result).unwrap_or_default());
+            }
+            eprintln!(
+                "started {job} ({} {}, request-id {})",
+                outcome.status,
+                if outcome.status == 204 { "No Content" } else { "OK" },
+                outcome.request_id.as_deref().unwrap_or("none")
+            );
+            if args.pass_thru {
+                println!("true");
+            }
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            eprint!("{}", render(&e, "start"));
+            Err(EXIT_FAILED)
+        }
+    }
+}
+
+/// The what-if text: the operation, then the request exactly as it would
+/// go out, with the bearer token replaced by a placeholder.
+pub(crate) fn what_if(operation: &str, job: &JobRef, http: &HttpRequest) -> String {
+    let mut out = format!(
+        "What if: Performing the operation \"{operation}\" on target \"{job}\".\n{} {}\n",
+        http.method, http.url
+    );
+    out.push_str("authorization: Bearer <redacted>\n");
+    for (name, value) in &http.headers {
+        if name == AUTHORIZATION {
+            continue;
+        }
+        out.push_str(&format!(
+            "{name}: {}\n",
+            value.to_str().unwrap_or("<binary>")
+        ));
+    }
+    if http.body.is_empty() {
+        out.push_str("\n(no body)\n");
+    } else {
+        out.push('\n');
+        out.push_str(&String::from_utf8_lossy(&http.body));
+        out.push('\n');
+    }
+    out.push_str("Nothing was sent.\n");
+    out
+}
+
+/// `graphsync get`.
+pub(crate) async fn get(args: GetArgs, backend: Backend) -> u8 {
+    let run = async {
+        let settings = settings()?;
+        let job = job_ref(&args.target)?;
+        let jobs = client(&settings, backend)?;
+        match jobs
+            .get_with(&job, &GetOptions::version(args.target.version()))
+            .await
+        {
+            Ok(j) => {
+                println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+                Ok(EXIT_OK)
+            }
+            Err(e) => {
+                eprint!("{}", render(&e, "get"));
+                Err(EXIT_FAILED)
+            }
+        }
+    };
+    match run.await {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+/// `graphsync emulator`.
+pub(crate) async fn emulator(args: EmulatorArgs) -> u8 {
+    let seed = match &args.seed {
+        None => Seed::default_seed(),
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Seed::from_json(&text).map_err(|e| e.to_string()))
+        {
+            Ok(seed) => seed,
+            Err(e) => {
+                eprintln!("error: seed file {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let emu = match Emulator::start(EmulatorOptions::with_seed(seed).port(args.port)).await {
+        Ok(emu) => emu,
+        Err(e) => {
+            eprint!("{}", render(&e, ""));
+            return EXIT_FAILED;
+        }
+    };
+    let info = emu.info();
+    // The first stdout line is for scripts: one JSON object.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "{}",
+        serde_json::to_string(&info).unwrap_or_default()
+    );
+    let _ = stdout.flush();
+    drop(stdout);
+    eprintln!(
+        "graphsync emulator listening on {url} (Ctrl-C to stop)\n\
+         Point graphsync at it with:\n  \
+         export GRAPH_URL={url} AZURE_AUTHORITY_HOST={url} AZURE_TENANT_ID={tenant} \\\n         \
+         AZURE_CLIENT_ID={client} AZURE_CLIENT_SECRET={secret}",
+        url = info.graph_url,
+        tenant = info.tenant_id,
+        client = info.client_id,
+        secret = info.client_secret,
+    );
+    for job in &info.jobs {
+        eprintln!(
+            "  {:<14} --service-principal {} --job {}",
+            job.status, job.service_principal_id, job.job_id
+        );
+    }
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("error: could not wait for Ctrl-C: {e}");
+    }
+    emu.shutdown().await;
+    EXIT_OK
+}
+
+/// `graphsync demo`.
+pub(crate) async fn demo(backend: Backend) -> u8 {
+    match demo_inner(backend).await {
+        Ok(()) => EXIT_OK,
+        Err(message) => {
+            eprint!("{message}");
+            EXIT_FAILED
+        }
+    }
+}
+
+fn describe(job: &SynchronizationJob) -> String {
+    let code = job
+        .status
+        .code
+        .as_ref()
+        .map_or("unknown".to_owned(), ToString::to_string);
+    let schedule = job
+        .schedule
+        .state
+        .as_ref()
+        .map_or("unknown".to_owned(), ToString::to_string);
+    format!("status {code}, schedule {schedule}")
+}
+
+async fn demo_inner(backend: Backend) -> Result<(), String> {
+    let started = Instant::now();
+    println!("graphsync demo: start a paused synchronization job, through every layer, against a local emulator.\n");
+
+    let emu = Emulator::start(EmulatorOptions::default())
+        .await
+        .map_err(|e| render(&e, ""))?;
+    let info = emu.info();
+    let paused = info
+        .jobs
+        .iter()
+        .find(|j| j.status == "Paused")
+        .ok_or("the default seed has no paused job")?
+        .clone();
+    println!(
+        "1. Emulator listening at {} (tenant {}).",
+        info.graph_url, info.tenant_id
+    );
+
+    let cloud = NationalCloud::custom(&info.graph_url, &info.authority_host)
+        .map_err(|e| render(&e, ""))?;
+    let settings = Settings {
+        cloud,
+        allow_http_loopback: true,
+        tenant_id: Some(info.tenant_id.clone()),
+        client_id: Some(info.client_id.clone()),
+        client_secret: Some(info.client_secret.clone()),
+    };
+    let jobs = settings
+        .jobs_client(backend)
+        .map_err(|e| render(&e, ""))?;
+    println!(
+        "2. Client {} signs in with a client secret at {}/{}/oauth2/v2.0/token.",
+        info.client_id, info.authority_host, info.tenant_id
+    );
+
+    let job = JobRef::service_principal(&paused.service_principal_id, &paused.job_id)
+        .map_err(|e| format!("error: {e}\n"))?;
+    let before = jobs.get(&job).await.map_err(|e| render(&e, "get"))?;
+    println!(
+        "3. GET {}\n   → 200 OK: {}.",
+        jobs.graph()
+            .prepare(&graph_model::requests::get_job(&job, graph_model::ApiVersion::V1))
+            .map(|r| r.url.to_string())
+            .unwrap_or_default(),
+        describe(&before)
+    );
+
+    let outcome = jobs.start(&job).await.map_err(|e| render(&e, "start"))?;
+    let start_url = jobs
+        .start_request(&job, &StartOptions::default())
+        .ok()
+        .and_then(|r| jobs.graph().prepare(&r).ok())
+        .map(|r| r.url.to_string())
+        .unwrap_or_default();
+    println!(
+        "4. POST {start_url}\n   → {} No Content (request-id {}).",
+        outcome.status,
+        outcome.request_id.as_deref().unwrap_or("none")
+    );
+
+    let after = jobs.get(&job).await.map_err(|e| render(&e, "get"))?;
+    println!("5. GET the job again\n   → 200 OK: {}.", describe(&after));
+
+    let actions = emu.actions();
+    let stats = emu.stats();
+    println!(
+        "\nThe emulator applied {} action(s): {}; it served {} token request(s) and {} Graph request(s).",
+        actions.len(),
+        actions
+            .iter()
+            .map(|a| format!("{} {} → {}", a.action, a.status_before, a.status_after))
+            .collect::<Vec<_>>()
+            .join(", "),
+        stats.token_requests,
+        stats.graph_requests,
+    );
+    emu.shutdown().await;
+    let ok = after.status.code == Some(graph_model::SynchronizationStatusCode::Active)
+        && actions.len() == 1;
+    if !ok {
+        return Err(format!(
+            "error: expected the job to be Active after one start, got {}\n",
+            describe(&after)
+        ));
+    }
+    println!(
+        "Done in {} ms: the job was Paused and is now Active.",
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! The whole stack against the emulator over loopback HTTP: credential →
+//! token endpoint → bearer → `POST …/start` → 204, through each back-end.
+
+use std::sync::Arc;
+
+use graph_auth::{ClientSecretCredential, CredentialOptions};
+use graph_model::{ApiVersion, JobRef, NationalCloud, SynchronizationStatusCode};
+use graph_transport::{
+    ClientOptions, GraphClient, HyperTransport, ReqwestTransport, Transport, TransportOptions,
+};
+use sync_emulator::{Emulator, EmulatorOptions, RunningEmulator, default_ids};
+use sync_jobs::{Error, GetOptions, StartOptions, SyncJobsClient};
+
+const PAUSED_SP: &str = "a1b2c3d4-0000-4000-8000-000000000001";
+const PAUSED_APP_ID: &str = "b2c3d4e5-0000-4000-8000-000000000001";
+const PAUSED_APP: &str = "c3d4e5f6-0000-4000-8000-000000000001";
+const PAUSED_JOB: &str = "scim.e4bbf44533ea4eabb17027f3a92e92aa";
+const QUARANTINED_SP: &str = "a1b2c3d4-0000-4000-8000-000000000002";
+const QUARANTINED_JOB: &str = "Slack.0ab4c7e81f0d4a3c9e2b5d6f7a8b9c0d";
+
+fn backends() -> Vec<(&'static str, Arc<dyn Transport>)> {
+    let options = TransportOptions::default();
+    vec![
+        ("reqwest", Arc::new(ReqwestTransport::with_options(&options).unwrap())),
+        ("hyper", Arc::new(HyperTransport::with_options(&options).unwrap())),
+    ]
+}
+
+fn client(
+    emu: &RunningEmulator,
+    transport: Arc<dyn Transport>,
+    client_id: &str,
+    secret: &str,
+) -> SyncJobsClient {
+    let cloud = NationalCloud::custom(emu.graph_url(), emu.authority_host()).unwrap();
+    let credential = ClientSecretCredential::new(
+        emu.tenant_id(),
+        client_id,
+        secret,
+        transport.clone(),
+        CredentialOptions::new(cloud.clone()).allow_http_loopback(true),
+    )
+    .unwrap();
+    let graph = GraphClient::new(
+        transport,
+        Arc::new(credential),
+        ClientOptions::new(cloud).allow_http_loopback(true),
+    )
+    .unwrap();
+    SyncJobsClient::new(graph)
+}
+
+fn operator(emu: &RunningEmulator, transport: Arc<dyn Transport>) -> SyncJobsClient {
+    client(
+        emu,
+        transport,
+        default_ids::OPERATOR_CLIENT_ID,
+        default_ids::OPERATOR_CLIENT_SECRET,
+    )
+}
+
+#[tokio::test]
+async fn start_a_paused_job_end_to_end_on_each_backend_owner_form_and_version() {
+    let jobs = [
+        JobRef::service_principal(PAUSED_SP, PAUSED_JOB).unwrap(),
+        JobRef::service_principal_app_id(PAUSED_APP_ID, PAUSED_JOB).unwrap(),
+        JobRef::application(PAUSED_APP, PAUSED_JOB).unwrap(),
+    ];
+    for (name, transport) in backends() {
+        for job in &jobs {
+            for version in [ApiVersion::V1, ApiVersion::Beta] {
+                let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+                let jobs_client = operator(&emu, transport.clone());
+                let before = jobs_client
+                    .get_with(job, &GetOptions::version(version))
+                    .await
+                    .unwrap();
+                assert_eq!(before.status.code, Some(SynchronizationStatusCode::Paused));
+
+                let outcome = jobs_client
+                    .start_with(job, &StartOptions::version(version))
+                    .await
+                    .unwrap_or_else(|e| panic!("{name} {job} {version}: {e}"));
+                assert_eq!(outcome.status, 204, "{name}");
+                assert!(outcome.request_id.is_some());
+                assert!(outcome.result.is_none());
+
+                let after = jobs_client.get(job).await.unwrap();
+                assert_eq!(after.status.code, Some(SynchronizationStatusCode::Active));
+                let actions = emu.actions();
+                assert_eq!(actions.len(), 1, "{name}: exactly one start applied");
+                assert_eq!(actions[0].api_version, version.as_str());
+                assert_eq!(
+                    Some(actions[0].client_request_id.as_str()),
+                    outcome.client_request_id.as_deref()
+                );
+                assert_eq!(Some(actions[0].request_id.as_str()), outcome.request_id.as_deref());
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_token_request_serves_many_concurrent_calls() {
+    for (name, transport) in backends() {
+        let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+        let jobs_client = operator(&emu, transport);
+        let job = JobRef::service_principal(QUARANTINED_SP, QUARANTINED_JOB).unwrap();
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let (c, j) = (jobs_client.clone(), job.clone());
+            calls.spawn(async move { c.get(&j).await });
+        }
+        while let Some(result) = calls.join_next().await {
+            result.unwrap().unwrap();
+        }
+        jobs_client.start(&job).await.unwrap();
+        assert!(jobs_client.get(&job).await.unwrap().status.quarantine.is_none());
+        let stats = emu.stats();
+        assert_eq!(stats.token_requests, 1, "{name}: cold concurrent callers share one token request");
+        assert_eq!(stats.graph_requests, 22, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn service_errors_keep_code_and_request_id() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    for (name, transport) in backends() {
+        let reader = client(
+            &emu,
+            transport.clone(),
+            default_ids::READER_CLIENT_ID,
+            default_ids::READER_CLIENT_SECRET,
+        );
+        let job = JobRef::service_principal(PAUSED_SP, PAUSED_JOB).unwrap();
+        let err = reader.start(&job).await.unwrap_err();
+        let service = err.service_error().unwrap_or_else(|| panic!("{name}: {err:?}"));
+        assert_eq!(service.status, 403);
+        assert_eq!(service.code, "Authorization_RequestDenied");
+        assert!(err.request_id().is_some());
+
+        let missing = JobRef::service_principal(PAUSED_SP, "scim.missing").unwrap();
+        let err = operator(&emu, transport.clone()).get(&missing).await.unwrap_err();
+        assert_eq!(err.service_error().unwrap().status, 404);
+
+        let wrong_secret = client(&emu, transport, default_ids::OPERATOR_CLIENT_ID, "nope");
+        let err = wrong_secret.start(&job).await.unwrap_err();
+        match err {
+            Error::Graph(graph_transport::Error::Credential(
+                graph_auth::CredentialError::Authentication { error, description, .. },
+            )) => {
+                assert_eq!(error, "invalid_client");
+                assert!(description.starts_with("AADSTS7000215"));
+            }
+            other => panic!("{name}: unexpected {other:?}"),
+        }
+    }
+    assert!(emu.actions().is_empty(), "no refused call may apply anything");
+}
