@@ -1,1 +1,88 @@
-fn main(){}
+//! Maintainer tasks: `cargo xtask ci` runs every gate CI runs.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  ci     cargo fmt --check, cargo clippy (all targets and features, -D warnings),
+         cargo test --workspace (unit, integration and doc tests),
+         cargo doc (no warnings)
+  test   cargo test --workspace only";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let steps: Vec<(&str, Vec<&str>)> = match args.first().map(String::as_str) {
+        Some("ci") => vec![
+            ("format", vec!["fmt", "--all", "--", "--check"]),
+            (
+                "lint",
+                vec![
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--all-features",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+            ("test", test_args()),
+            (
+                "docs",
+                vec!["doc", "--workspace", "--no-deps", "--all-features"],
+            ),
+        ],
+        Some("test") => vec![("test", test_args())],
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    for (name, args) in steps {
+        let step = Instant::now();
+        eprintln!("xtask: {name}: cargo {}", args.join(" "));
+        let mut args = args;
+        // In CI the lock file is the truth: fail rather than resolve anew.
+        // The flag goes right after the subcommand, before any `--`.
+        if std::env::var_os("CI").is_some() && name != "format" {
+            args.insert(1, "--locked");
+        }
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args(&args);
+        if name == "docs" {
+            cmd.env("RUSTDOCFLAGS", "-D warnings");
+        }
+        match cmd.status() {
+            Ok(status) if status.success() => {
+                eprintln!("xtask: {name}: ok in {:.1} s", step.elapsed().as_secs_f64());
+            }
+            Ok(status) => {
+                eprintln!("xtask: {name} failed ({status})");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("xtask: could not run cargo: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    eprintln!(
+        "xtask: all gates passed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    ExitCode::SUCCESS
+}
+
+fn test_args() -> Vec<&'static str> {
+    vec!["test", "--workspace", "--all-features"]
+}

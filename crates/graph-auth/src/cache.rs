@@ -170,7 +170,10 @@ fn fresh(slot: &Slot, now: SystemTime) -> Option<AccessToken> {
 }
 
 fn refresh_at(token: &AccessToken, now: SystemTime) -> SystemTime {
-    let lifetime = token.expires_on.duration_since(now).unwrap_or(Duration::ZERO);
+    let lifetime = token
+        .expires_on
+        .duration_since(now)
+        .unwrap_or(Duration::ZERO);
     let ahead = REFRESH_AHEAD.min(lifetime / 2);
     token.expires_on.checked_sub(ahead).unwrap_or(now)
 }

@@ -89,7 +89,9 @@ impl ClientSecretCredential {
         let secret = secret.into();
         check_tenant(&tenant_id)?;
         if client_id.trim().is_empty() {
-            return Err(CredentialError::Configuration("the client id is empty".into()));
+            return Err(CredentialError::Configuration(
+                "the client id is empty".into(),
+            ));
         }
         if secret.is_empty() {
             return Err(CredentialError::Configuration(
@@ -169,9 +171,7 @@ impl TokenCredential for ClientSecretCredential {
                 "no scope was requested".into(),
             ));
         }
-        self.cache
-            .get_or_fetch(scopes, || self.fetch(scopes))
-            .await
+        self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
     }
 }
 
@@ -250,19 +250,21 @@ pub(crate) fn read_token_response(
     requested_at: SystemTime,
 ) -> Result<AccessToken, CredentialError> {
     if !response.status.is_success() {
-        return Err(match serde_json::from_slice::<TokenErrorResponse>(&response.body) {
-            Ok(e) => CredentialError::Authentication {
-                status: response.status.as_u16(),
-                error: e.error,
-                description: e.error_description.unwrap_or_default(),
-                trace_id: e.trace_id,
-                correlation_id: e.correlation_id,
+        return Err(
+            match serde_json::from_slice::<TokenErrorResponse>(&response.body) {
+                Ok(e) => CredentialError::Authentication {
+                    status: response.status.as_u16(),
+                    error: e.error,
+                    description: e.error_description.unwrap_or_default(),
+                    trace_id: e.trace_id,
+                    correlation_id: e.correlation_id,
+                },
+                Err(_) => CredentialError::InvalidResponse(format!(
+                    "status {} without an OAuth error body",
+                    response.status
+                )),
             },
-            Err(_) => CredentialError::InvalidResponse(format!(
-                "status {} without an OAuth error body",
-                response.status
-            )),
-        });
+        );
     }
     let parsed: TokenResponse = serde_json::from_slice(&response.body).map_err(|e| {
         // The message names the missing field or the bad syntax; it never
@@ -285,7 +287,9 @@ pub(crate) fn read_token_response(
         .expires_in
         .as_ref()
         .and_then(NumberOrString::seconds)
-        .ok_or_else(|| CredentialError::InvalidResponse("expires_in is missing or invalid".into()))?;
+        .ok_or_else(|| {
+            CredentialError::InvalidResponse("expires_in is missing or invalid".into())
+        })?;
     Ok(AccessToken::new(
         parsed.access_token,
         requested_at + Duration::from_secs(lifetime),
@@ -406,32 +410,51 @@ mod tests {
     async fn odd_answers_are_errors_that_never_echo_the_token() {
         for (status, body) in [
             (200, r#"{"token_type":"Bearer","access_token":"leak-me"}"#),
-            (200, r#"{"token_type":"pop","expires_in":10,"access_token":"leak-me"}"#),
+            (
+                200,
+                r#"{"token_type":"pop","expires_in":10,"access_token":"leak-me"}"#,
+            ),
             (200, "not json leak-me"),
             (502, "<html>bad gateway</html>"),
         ] {
             let mut transport = MockTransport::new();
-            transport.expect_send().returning(move |_| Ok(answer(status, body)));
+            transport
+                .expect_send()
+                .returning(move |_| Ok(answer(status, body)));
             let err = credential(transport, NationalCloud::Global)
                 .get_token(&["s"])
                 .await
                 .unwrap_err();
-            assert!(matches!(err, CredentialError::InvalidResponse(_)), "{err:?}");
+            assert!(
+                matches!(err, CredentialError::InvalidResponse(_)),
+                "{err:?}"
+            );
             assert!(!err.to_string().contains("leak-me"), "{err}");
         }
         // expires_in as a string is fine.
         let mut transport = MockTransport::new();
         transport.expect_send().returning(|_| {
-            Ok(answer(200, r#"{"token_type":"Bearer","expires_in":"60","access_token":"a"}"#))
+            Ok(answer(
+                200,
+                r#"{"token_type":"Bearer","expires_in":"60","access_token":"a"}"#,
+            ))
         });
-        assert!(credential(transport, NationalCloud::Global).get_token(&["s"]).await.is_ok());
+        assert!(
+            credential(transport, NationalCloud::Global)
+                .get_token(&["s"])
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]
     async fn unreachable_endpoint_is_a_transport_error() {
         let mut transport = MockTransport::new();
         transport.expect_send().returning(|_| {
-            Err(TransportError::bare(TransportErrorKind::Connect, RequestSent::No))
+            Err(TransportError::bare(
+                TransportErrorKind::Connect,
+                RequestSent::No,
+            ))
         });
         let err = credential(transport, NationalCloud::Global)
             .get_token(&["s"])
@@ -443,7 +466,9 @@ mod tests {
     #[test]
     fn configuration_is_checked_up_front() {
         let new = |tenant: &str, client: &str, secret: &str, authority: &str, allow: bool| {
-            let cloud = NationalCloud::Global.with_authority_host(authority).unwrap();
+            let cloud = NationalCloud::Global
+                .with_authority_host(authority)
+                .unwrap();
             ClientSecretCredential::new(
                 tenant,
                 client,

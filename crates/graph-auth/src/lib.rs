@@ -11,7 +11,7 @@
 //! [`Transport`](graph_transport::Transport), the same one Graph calls use,
 //! and keeps its tokens in a [`TokenCache`]: refreshed five minutes before
 //! expiry, one refresh in flight at a time. Secrets and tokens are
-//! [`Secret`](graph_transport::Secret)s: `Debug` prints `Secret(****)`.
+//! [`Secret`]s: `Debug` prints `Secret(****)`.
 //!
 //! ```no_run
 //! use std::sync::Arc;

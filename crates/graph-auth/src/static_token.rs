@@ -33,7 +33,9 @@ impl StaticToken {
 impl TokenCredential for StaticToken {
     async fn get_token<'a>(&self, _scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
         if self.token.token.is_empty() {
-            return Err(CredentialError::Configuration("the static token is empty".into()));
+            return Err(CredentialError::Configuration(
+                "the static token is empty".into(),
+            ));
         }
         if self.token.expires_on <= SystemTime::now() {
             return Err(CredentialError::Configuration(

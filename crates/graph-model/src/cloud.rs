@@ -93,7 +93,9 @@ impl NationalCloud {
     pub fn authority_host(&self) -> &str {
         match self {
             NationalCloud::Global => "https://login.microsoftonline.com",
-            NationalCloud::UsGovL4 | NationalCloud::UsGovL5Dod => "https://login.microsoftonline.us",
+            NationalCloud::UsGovL4 | NationalCloud::UsGovL5Dod => {
+                "https://login.microsoftonline.us"
+            }
             NationalCloud::China => "https://login.chinacloudapi.cn",
             NationalCloud::Custom(c) => &c.authority,
         }
@@ -180,7 +182,12 @@ impl FromStr for NationalCloud {
             "global" | "public" | "worldwide" | "azurecloud" | "azure-public" => {
                 Ok(NationalCloud::Global)
             }
-            "usgov" | "usgov-l4" | "usgovl4" | "gcchigh" | "gcc-high" | "azureusgovernment"
+            "usgov"
+            | "usgov-l4"
+            | "usgovl4"
+            | "gcchigh"
+            | "gcc-high"
+            | "azureusgovernment"
             | "azure-us-government" => Ok(NationalCloud::UsGovL4),
             "usgov-dod" | "usgov-l5" | "usgovl5" | "dod" | "usgovl5dod" => {
                 Ok(NationalCloud::UsGovL5Dod)
@@ -281,9 +288,18 @@ mod tests {
 
     #[test]
     fn names_and_aliases() {
-        assert_eq!("GCC_High".parse::<NationalCloud>().unwrap(), NationalCloud::UsGovL4);
-        assert_eq!("dod".parse::<NationalCloud>().unwrap(), NationalCloud::UsGovL5Dod);
-        assert_eq!("21Vianet".parse::<NationalCloud>().unwrap(), NationalCloud::China);
+        assert_eq!(
+            "GCC_High".parse::<NationalCloud>().unwrap(),
+            NationalCloud::UsGovL4
+        );
+        assert_eq!(
+            "dod".parse::<NationalCloud>().unwrap(),
+            NationalCloud::UsGovL5Dod
+        );
+        assert_eq!(
+            "21Vianet".parse::<NationalCloud>().unwrap(),
+            NationalCloud::China
+        );
         assert!(matches!(
             "mars".parse::<NationalCloud>(),
             Err(CloudError::UnknownName(_))
@@ -295,8 +311,17 @@ mod tests {
         let c = NationalCloud::custom("http://127.0.0.1:8080/", "http://127.0.0.1:8080").unwrap();
         assert_eq!(c.graph_root(), "http://127.0.0.1:8080");
         assert_eq!(c.default_scope(), "http://127.0.0.1:8080/.default");
-        for bad in ["ftp://x", "graph.microsoft.com", "https://u:p@x", "https://x/?a=b", ""] {
-            assert!(NationalCloud::custom(bad, "https://login").is_err(), "{bad}");
+        for bad in [
+            "ftp://x",
+            "graph.microsoft.com",
+            "https://u:p@x",
+            "https://x/?a=b",
+            "",
+        ] {
+            assert!(
+                NationalCloud::custom(bad, "https://login").is_err(),
+                "{bad}"
+            );
         }
         let usgov_emulated = NationalCloud::UsGovL4
             .with_authority_host("http://127.0.0.1:9")

@@ -132,7 +132,9 @@ impl FromStr for IsoDuration {
             p.negative = true;
             rest = r;
         }
-        rest = rest.strip_prefix('P').ok_or_else(|| err("must start with 'P'"))?;
+        rest = rest
+            .strip_prefix('P')
+            .ok_or_else(|| err("must start with 'P'"))?;
         let (date, time) = match rest.split_once('T') {
             Some((d, t)) => {
                 if t.is_empty() {
@@ -298,7 +300,10 @@ pub(crate) mod opt {
         }
     }
 
-    pub(crate) fn serialize<S>(value: &Option<IsoDuration>, serializer: S) -> Result<S::Ok, S::Error>
+    pub(crate) fn serialize<S>(
+        value: &Option<IsoDuration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error>
     where
         S: Serializer,
     {
@@ -343,8 +348,19 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for bad in [
-            "", "P", "PT", "20M", "PT1.5M", "P1S", "PT1H1H", "PT1M1H", "P1DT", "PTxS", "PT1.S",
-            "PT1.0000000001S", "P99999999999999999999D",
+            "",
+            "P",
+            "PT",
+            "20M",
+            "PT1.5M",
+            "P1S",
+            "PT1H1H",
+            "PT1M1H",
+            "P1DT",
+            "PTxS",
+            "PT1.S",
+            "PT1.0000000001S",
+            "P99999999999999999999D",
         ] {
             assert!(bad.parse::<IsoDuration>().is_err(), "{bad:?} should fail");
         }
@@ -352,7 +368,10 @@ mod tests {
 
     #[test]
     fn from_std_is_canonical() {
-        assert_eq!(IsoDuration::from_std(Duration::from_secs(1200)).as_str(), "PT1200S");
+        assert_eq!(
+            IsoDuration::from_std(Duration::from_secs(1200)).as_str(),
+            "PT1200S"
+        );
         assert_eq!(
             IsoDuration::from_std(Duration::from_millis(1500)).as_str(),
             "PT1.5S"

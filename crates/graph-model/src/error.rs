@@ -165,7 +165,10 @@ mod tests {
         let e = GraphErrorResponse::from_slice(body).unwrap().error;
         assert_eq!(e.code, "authorization_error");
         assert_eq!(e.request_id(), Some("19318138-3b82-410c-acff-821f07925027"));
-        assert_eq!(e.client_request_id(), Some("0aa65d9c-a47c-566a-40a7-0261f0f5b6c3"));
+        assert_eq!(
+            e.client_request_id(),
+            Some("0aa65d9c-a47c-566a-40a7-0261f0f5b6c3")
+        );
         assert_eq!(e.date(), Some("2022-05-26T01:12:14"));
         assert_eq!(e.most_specific_code(), "authorization_error");
     }
@@ -180,7 +183,10 @@ mod tests {
         assert_eq!(e.date(), Some("2024-01-01T00:00:00"));
         assert_eq!(e.most_specific_code(), "ApplicationThrottled");
         let inner = e.inner_error.as_ref().unwrap();
-        assert_eq!(inner.additional.get("status"), Some(&serde_json::json!(429)));
+        assert_eq!(
+            inner.additional.get("status"),
+            Some(&serde_json::json!(429))
+        );
     }
 
     #[test]

@@ -392,10 +392,18 @@ pub struct SynchronizationLinkedObjects {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<SynchronizationJobSubject>,
     /// A group's members.
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub members: Vec<SynchronizationJobSubject>,
     /// A group's owners.
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub owners: Vec<SynchronizationJobSubject>,
 }
 
@@ -441,7 +449,10 @@ mod tests {
     fn doc_example_parses_with_sloppy_fields_as_absent() {
         let job: SynchronizationJob = serde_json::from_str(DOC_GET_EXAMPLE).unwrap();
         assert_eq!(job.id, "SfSandboxOutDelta.e4bbf44533ea4eabb17027f3a92e92aa");
-        assert_eq!(job.schedule.state, Some(SynchronizationScheduleState::Disabled));
+        assert_eq!(
+            job.schedule.state,
+            Some(SynchronizationScheduleState::Disabled)
+        );
         assert_eq!(
             job.schedule.interval.as_ref().map(IsoDuration::as_str),
             Some("P10675199DT2H48M5.4775807S")
@@ -478,7 +489,10 @@ mod tests {
         assert_eq!(ex.count_imported, 9_007_199_254_740_993);
         assert_eq!(ex.count_exported, i64::MAX);
         assert_eq!(ex.count_escrowed, 0);
-        assert_eq!(ex.state, Some(SynchronizationTaskExecutionResult::EntryLevelErrors));
+        assert_eq!(
+            ex.state,
+            Some(SynchronizationTaskExecutionResult::EntryLevelErrors)
+        );
     }
 
     #[test]
@@ -498,7 +512,10 @@ mod tests {
         let job: SynchronizationJob = serde_json::from_str(DOC_GET_EXAMPLE).unwrap();
         let json = serde_json::to_value(&job).unwrap();
         assert_eq!(json["schedule"]["interval"], "P10675199DT2H48M5.4775807S");
-        assert_eq!(json["status"]["steadyStateLastAchievedTime"], "0001-01-01T00:00:00Z");
+        assert_eq!(
+            json["status"]["steadyStateLastAchievedTime"],
+            "0001-01-01T00:00:00Z"
+        );
         let back: SynchronizationJob = serde_json::from_value(json).unwrap();
         assert_eq!(back, job);
     }

@@ -79,7 +79,10 @@ impl JobOwner {
     /// # Errors
     /// When the appId is empty, `.` or `..`.
     pub fn service_principal_app_id(app_id: impl Into<String>) -> Result<Self, InvalidIdError> {
-        Ok(JobOwner::ServicePrincipalAppId(check("appId", app_id.into())?))
+        Ok(JobOwner::ServicePrincipalAppId(check(
+            "appId",
+            app_id.into(),
+        )?))
     }
 
     /// An application by object id.

@@ -87,13 +87,16 @@ pub(crate) mod opt_timestamp {
         let s = Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         match s.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(text) => parse_timestamp(text).map(Some).map_err(|e| {
-                de::Error::custom(format_args!("invalid timestamp {text:?}: {e}"))
-            }),
+            Some(text) => parse_timestamp(text)
+                .map(Some)
+                .map_err(|e| de::Error::custom(format_args!("invalid timestamp {text:?}: {e}"))),
         }
     }
 
-    pub(crate) fn serialize<S>(value: &Option<OffsetDateTime>, serializer: S) -> Result<S::Ok, S::Error>
+    pub(crate) fn serialize<S>(
+        value: &Option<OffsetDateTime>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error>
     where
         S: Serializer,
     {

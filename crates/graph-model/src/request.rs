@@ -106,7 +106,10 @@ impl Request {
     ///
     /// # Errors
     /// When `value` cannot be serialised to JSON.
-    pub fn with_json_body<T: Serialize + ?Sized>(mut self, value: &T) -> Result<Self, RequestError> {
+    pub fn with_json_body<T: Serialize + ?Sized>(
+        mut self,
+        value: &T,
+    ) -> Result<Self, RequestError> {
         let body = serde_json::to_vec(value).map_err(|e| RequestError::Body(e.to_string()))?;
         self.headers.insert(
             header::CONTENT_TYPE,

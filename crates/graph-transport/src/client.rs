@@ -328,12 +328,20 @@ mod tests {
         .unwrap()
     }
 
-    fn response(status: u16, headers: &[(&'static str, &'static str)], body: &'static str) -> HttpResponse {
+    fn response(
+        status: u16,
+        headers: &[(&'static str, &'static str)],
+        body: &'static str,
+    ) -> HttpResponse {
         let mut h = HeaderMap::new();
         for (k, v) in headers {
             h.insert(*k, HeaderValue::from_static(v));
         }
-        HttpResponse::new(StatusCode::from_u16(status).unwrap(), h, Bytes::from_static(body.as_bytes()))
+        HttpResponse::new(
+            StatusCode::from_u16(status).unwrap(),
+            h,
+            Bytes::from_static(body.as_bytes()),
+        )
     }
 
     #[tokio::test]
@@ -404,7 +412,10 @@ mod tests {
     async fn transport_failures_keep_whether_the_request_was_sent() {
         let mut transport = MockTransport::new();
         transport.expect_send().returning(|_| {
-            Err(TransportError::bare(TransportErrorKind::Connect, RequestSent::No))
+            Err(TransportError::bare(
+                TransportErrorKind::Connect,
+                RequestSent::No,
+            ))
         });
         let err = client(transport)
             .send(&requests::start(&job(), ApiVersion::V1, &[]).unwrap())
@@ -480,7 +491,10 @@ mod tests {
         let http = client
             .prepare(&requests::get_job(&job(), ApiVersion::V1))
             .unwrap();
-        assert_eq!(http.headers[USER_AGENT], format!("{USER_AGENT_PRODUCT} ops-bot/2.0"));
+        assert_eq!(
+            http.headers[USER_AGENT],
+            format!("{USER_AGENT_PRODUCT} ops-bot/2.0")
+        );
         assert!(!http.headers.contains_key(AUTHORIZATION));
     }
 }

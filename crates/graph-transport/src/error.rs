@@ -49,8 +49,12 @@ impl GraphServiceError {
             Some(e) => (e.code.clone(), e.message.clone()),
             None => (String::new(), String::new()),
         };
-        let request_id = header("request-id")
-            .or_else(|| envelope.as_ref().and_then(|e| e.request_id()).map(str::to_owned));
+        let request_id = header("request-id").or_else(|| {
+            envelope
+                .as_ref()
+                .and_then(|e| e.request_id())
+                .map(str::to_owned)
+        });
         let client_request_id = header("client-request-id")
             .or_else(|| {
                 envelope
@@ -131,7 +135,10 @@ fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         return Some(when.duration_since(now).unwrap_or(Duration::ZERO));
     }
     // A folded repeat such as `30,120`: use the first element.
-    value.split(',').next().and_then(|v| parse_seconds(v.trim()))
+    value
+        .split(',')
+        .next()
+        .and_then(|v| parse_seconds(v.trim()))
 }
 
 fn parse_seconds(value: &str) -> Option<Duration> {
@@ -227,7 +234,10 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(retry_after(&headers(&["10"]), now), Some(Duration::from_secs(10)));
+        assert_eq!(
+            retry_after(&headers(&["10"]), now),
+            Some(Duration::from_secs(10))
+        );
         assert_eq!(
             retry_after(&headers(&["2.128"]), now),
             Some(Duration::from_millis(2128))
@@ -240,8 +250,14 @@ mod tests {
             retry_after(&headers(&["Sun, 06 Nov 1994 08:00:00 GMT"]), now),
             Some(Duration::ZERO)
         );
-        assert_eq!(retry_after(&headers(&["30,120"]), now), Some(Duration::from_secs(30)));
-        assert_eq!(retry_after(&headers(&["soon", "7"]), now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&headers(&["30,120"]), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after(&headers(&["soon", "7"]), now),
+            Some(Duration::from_secs(7))
+        );
         for bad in ["soon", "-5", "1e400", "", "NaN", "inf"] {
             assert_eq!(retry_after(&headers(&[bad]), now), None, "{bad}");
         }

@@ -88,7 +88,9 @@ impl Transport for HyperTransport {
             None => self.send_inner(request).await,
             Some(limit) => tokio::time::timeout(limit, self.send_inner(request))
                 .await
-                .map_err(|_| TransportError::bare(TransportErrorKind::Timeout, RequestSent::Maybe))?,
+                .map_err(|_| {
+                    TransportError::bare(TransportErrorKind::Timeout, RequestSent::Maybe)
+                })?,
         }
     }
 }

@@ -99,7 +99,9 @@ pub fn default_transport(
 ) -> Result<std::sync::Arc<dyn Transport>, TransportError> {
     #[cfg(feature = "reqwest")]
     {
-        Ok(std::sync::Arc::new(ReqwestTransport::with_options(options)?))
+        Ok(std::sync::Arc::new(ReqwestTransport::with_options(
+            options,
+        )?))
     }
     #[cfg(not(feature = "reqwest"))]
     {

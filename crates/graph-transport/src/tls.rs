@@ -12,7 +12,8 @@ use crate::transport::{RequestSent, TransportError, TransportErrorKind};
 
 /// Builds the rustls client configuration.
 pub(crate) fn client_config() -> Result<rustls::ClientConfig, TransportError> {
-    let setup = |e: rustls::Error| TransportError::new(TransportErrorKind::Setup, RequestSent::No, e);
+    let setup =
+        |e: rustls::Error| TransportError::new(TransportErrorKind::Setup, RequestSent::No, e);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

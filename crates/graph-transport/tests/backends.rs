@@ -1,13 +1,14 @@
 //! Both back-ends against raw loopback sockets: what they put on the wire,
 //! and how they report failures.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 #![cfg(all(feature = "reqwest", feature = "hyper"))]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use graph_transport::{
-    HttpRequest, HyperTransport, ReqwestTransport, RequestSent, Transport, TransportErrorKind,
+    HttpRequest, HyperTransport, RequestSent, ReqwestTransport, Transport, TransportErrorKind,
     TransportOptions,
 };
 use http::{HeaderValue, Method};
@@ -16,8 +17,14 @@ use tokio::net::TcpListener;
 
 fn backends(options: &TransportOptions) -> Vec<(&'static str, Arc<dyn Transport>)> {
     vec![
-        ("reqwest", Arc::new(ReqwestTransport::with_options(options).unwrap())),
-        ("hyper", Arc::new(HyperTransport::with_options(options).unwrap())),
+        (
+            "reqwest",
+            Arc::new(ReqwestTransport::with_options(options).unwrap()),
+        ),
+        (
+            "hyper",
+            Arc::new(HyperTransport::with_options(options).unwrap()),
+        ),
     ]
 }
 
@@ -47,10 +54,9 @@ async fn one_shot(response: &'static str) -> (url::Url, tokio::task::JoinHandle<
 #[tokio::test]
 async fn bodiless_post_carries_content_length_zero_on_both_backends() {
     for (name, transport) in backends(&TransportOptions::default()) {
-        let (url, server) = one_shot(
-            "HTTP/1.1 204 No Content\r\nrequest-id: abc\r\nconnection: close\r\n\r\n",
-        )
-        .await;
+        let (url, server) =
+            one_shot("HTTP/1.1 204 No Content\r\nrequest-id: abc\r\nconnection: close\r\n\r\n")
+                .await;
         let mut req = HttpRequest::new(Method::POST, url);
         req.headers
             .insert("content-length", HeaderValue::from_static("0"));
@@ -58,7 +64,10 @@ async fn bodiless_post_carries_content_length_zero_on_both_backends() {
         assert_eq!(resp.status, 204, "{name}");
         assert_eq!(resp.request_id(), Some("abc"), "{name}");
         let head = server.await.unwrap().to_ascii_lowercase();
-        assert!(head.starts_with("post /v1.0/x/start http/1.1\r\n"), "{name}: {head}");
+        assert!(
+            head.starts_with("post /v1.0/x/start http/1.1\r\n"),
+            "{name}: {head}"
+        );
         assert!(head.contains("\r\ncontent-length: 0\r\n"), "{name}: {head}");
         assert!(!head.contains("transfer-encoding"), "{name}: {head}");
     }

@@ -52,10 +52,12 @@ async fn start_inner(args: StartArgs, backend: Backend) -> Result<u8, u8> {
             eprint!("{}", render(&e, "start"));
             EXIT_USAGE
         })?;
-        let prepared = offline
-            .start_request(&job, &options)
-            .map_err(|e| e.into())
-            .and_then(|req| offline.graph().prepare(&req).map_err(sync_jobs::Error::from));
+        let prepared = offline.start_request(&job, &options).and_then(|req| {
+            offline
+                .graph()
+                .prepare(&req)
+                .map_err(sync_jobs::Error::from)
+        });
         return match prepared {
             Ok(http) => {
                 print!("{}", what_if("Start", &job, &http));
@@ -72,12 +74,19 @@ async fn start_inner(args: StartArgs, backend: Backend) -> Result<u8, u8> {
     match jobs.start_with(&job, &options).await {
         Ok(outcome) => {
             if let Some(result) = &outcome.result {
-                println!("{}", serde_json::to_string_pretty(result).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(result).unwrap_or_default()
+                );
             }
             eprintln!(
                 "started {job} ({} {}, request-id {})",
                 outcome.status,
-                if outcome.status == 204 { "No Content" } else { "OK" },
+                if outcome.status == 204 {
+                    "No Content"
+                } else {
+                    "OK"
+                },
                 outcome.request_id.as_deref().unwrap_or("none")
             );
             if args.pass_thru {
@@ -227,7 +236,9 @@ fn describe(job: &SynchronizationJob) -> String {
 
 async fn demo_inner(backend: Backend) -> Result<(), String> {
     let started = Instant::now();
-    println!("graphsync demo: start a paused synchronization job, through every layer, against a local emulator.\n");
+    println!(
+        "graphsync demo: start a paused synchronization job, through every layer, against a local emulator.\n"
+    );
 
     let emu = Emulator::start(EmulatorOptions::default())
         .await
@@ -244,8 +255,8 @@ async fn demo_inner(backend: Backend) -> Result<(), String> {
         info.graph_url, info.tenant_id
     );
 
-    let cloud = NationalCloud::custom(&info.graph_url, &info.authority_host)
-        .map_err(|e| render(&e, ""))?;
+    let cloud =
+        NationalCloud::custom(&info.graph_url, &info.authority_host).map_err(|e| render(&e, ""))?;
     let settings = Settings {
         cloud,
         allow_http_loopback: true,
@@ -253,9 +264,7 @@ async fn demo_inner(backend: Backend) -> Result<(), String> {
         client_id: Some(info.client_id.clone()),
         client_secret: Some(info.client_secret.clone()),
     };
-    let jobs = settings
-        .jobs_client(backend)
-        .map_err(|e| render(&e, ""))?;
+    let jobs = settings.jobs_client(backend).map_err(|e| render(&e, ""))?;
     println!(
         "2. Client {} signs in with a client secret at {}/{}/oauth2/v2.0/token.",
         info.client_id, info.authority_host, info.tenant_id
@@ -267,7 +276,10 @@ async fn demo_inner(backend: Backend) -> Result<(), String> {
     println!(
         "3. GET {}\n   → 200 OK: {}.",
         jobs.graph()
-            .prepare(&graph_model::requests::get_job(&job, graph_model::ApiVersion::V1))
+            .prepare(&graph_model::requests::get_job(
+                &job,
+                graph_model::ApiVersion::V1
+            ))
             .map(|r| r.url.to_string())
             .unwrap_or_default(),
         describe(&before)

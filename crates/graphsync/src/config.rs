@@ -60,7 +60,11 @@ impl Settings {
     /// Reads the settings through `var` (the process environment, or a map
     /// in tests). Empty values count as unset.
     pub(crate) fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let mut cloud = match get("GRAPH_CLOUD") {
             Some(name) => name.parse().map_err(ConfigError::Cloud)?,
             None => NationalCloud::Global,
@@ -68,10 +72,12 @@ impl Settings {
         let mut loopback_only = true;
         let mut any_http = false;
         if let Some(url) = get("GRAPH_URL") {
-            cloud = cloud.with_graph_root(&url).map_err(|source| ConfigError::Endpoint {
-                var: "GRAPH_URL",
-                source,
-            })?;
+            cloud = cloud
+                .with_graph_root(&url)
+                .map_err(|source| ConfigError::Endpoint {
+                    var: "GRAPH_URL",
+                    source,
+                })?;
             check_http(cloud.graph_root(), &mut any_http, &mut loopback_only);
         }
         if let Some(host) = get("AZURE_AUTHORITY_HOST") {
@@ -112,7 +118,8 @@ impl Settings {
             self.client_id.clone().unwrap_or_default(),
             self.client_secret.clone().unwrap_or_default(),
             transport.clone(),
-            CredentialOptions::new(self.cloud.clone()).allow_http_loopback(self.allow_http_loopback),
+            CredentialOptions::new(self.cloud.clone())
+                .allow_http_loopback(self.allow_http_loopback),
         )
         .map_err(ConfigError::Credential)?;
         self.client_with(transport, Arc::new(credential))
@@ -125,7 +132,10 @@ impl Settings {
         struct NoToken;
         #[async_trait::async_trait]
         impl TokenCredential for NoToken {
-            async fn get_token<'a>(&self, _: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
+            async fn get_token<'a>(
+                &self,
+                _: &'a [&'a str],
+            ) -> Result<AccessToken, CredentialError> {
                 Err(CredentialError::Configuration(
                     "what-if never requests a token".into(),
                 ))
@@ -138,7 +148,8 @@ impl Settings {
             async fn send(
                 &self,
                 _: &graph_transport::HttpRequest,
-            ) -> Result<graph_transport::HttpResponse, graph_transport::TransportError> {
+            ) -> Result<graph_transport::HttpResponse, graph_transport::TransportError>
+            {
                 Err(graph_transport::TransportError::bare(
                     graph_transport::TransportErrorKind::InvalidRequest,
                     graph_transport::RequestSent::No,
@@ -214,7 +225,10 @@ mod tests {
             ("AZURE_AUTHORITY_HOST", "https://login.partner.example/"),
         ])
         .unwrap();
-        assert_eq!(s.cloud.graph_root(), "https://microsoftgraph.chinacloudapi.cn");
+        assert_eq!(
+            s.cloud.graph_root(),
+            "https://microsoftgraph.chinacloudapi.cn"
+        );
         assert_eq!(s.cloud.authority_host(), "https://login.partner.example");
         assert!(matches!(
             settings(&[("GRAPH_CLOUD", "moon")]),
@@ -247,6 +261,9 @@ mod tests {
     fn missing_credentials_are_named() {
         let s = settings(&[("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_SECRET", " ")]).unwrap();
         let err = s.jobs_client(Backend::Reqwest).unwrap_err().to_string();
-        assert!(err.starts_with("missing AZURE_CLIENT_ID, AZURE_CLIENT_SECRET:"), "{err}");
+        assert!(
+            err.starts_with("missing AZURE_CLIENT_ID, AZURE_CLIENT_SECRET:"),
+            "{err}"
+        );
     }
 }

@@ -48,7 +48,13 @@ struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
     /// The HTTP back-end.
-    #[arg(long, value_enum, default_value_t, global = true, env = "GRAPHSYNC_TRANSPORT")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        global = true,
+        env = "GRAPHSYNC_TRANSPORT"
+    )]
     transport: Backend,
     #[command(subcommand)]
     command: Command,
@@ -100,7 +106,11 @@ struct Owner {
 impl Target {
     pub(crate) fn job_ref(&self) -> Result<JobRef, InvalidIdError> {
         let job = self.job.clone();
-        match (&self.owner.service_principal, &self.owner.application, &self.owner.app_id) {
+        match (
+            &self.owner.service_principal,
+            &self.owner.application,
+            &self.owner.app_id,
+        ) {
             (Some(id), _, _) => JobRef::service_principal(id.clone(), job),
             (_, Some(id), _) => JobRef::application(id.clone(), job),
             (_, _, Some(id)) => JobRef::service_principal_app_id(id.clone(), job),
@@ -111,7 +121,11 @@ impl Target {
     }
 
     pub(crate) fn version(&self) -> ApiVersion {
-        if self.beta { ApiVersion::Beta } else { ApiVersion::V1 }
+        if self.beta {
+            ApiVersion::Beta
+        } else {
+            ApiVersion::V1
+        }
     }
 }
 

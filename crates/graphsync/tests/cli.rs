@@ -1,5 +1,7 @@
 //! The `graphsync` binary against a running `graphsync emulator` process.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -23,7 +25,9 @@ impl EmulatorProcess {
             .expect("spawn graphsync emulator");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("first line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("first line");
         let info: Value = serde_json::from_str(&line).expect("first line is JSON");
         EmulatorProcess { child, info }
     }
@@ -61,11 +65,18 @@ impl EmulatorProcess {
         let url = self.s("graph_url");
         let addr = url.trim_start_matches("http://");
         let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(s, "GET /_emulator/actions HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").unwrap();
+        write!(
+            s,
+            "GET /_emulator/actions HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut text = String::new();
         s.read_to_string(&mut text).unwrap();
         let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
-        serde_json::from_str::<Value>(body).unwrap()["value"].as_array().unwrap().clone()
+        serde_json::from_str::<Value>(body).unwrap()["value"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 }
 
@@ -95,7 +106,13 @@ fn emulator_prints_connection_details_and_the_seeded_jobs() {
         assert!(statuses.contains(&status), "{statuses:?}");
     }
     for job in emu.info["jobs"].as_array().unwrap() {
-        for key in ["service_principal_id", "application_id", "app_id", "job_id", "status"] {
+        for key in [
+            "service_principal_id",
+            "application_id",
+            "app_id",
+            "job_id",
+            "status",
+        ] {
             assert!(job[key].is_string(), "{key} in {job}");
         }
     }
@@ -110,8 +127,16 @@ fn start_then_get_shows_the_job_active() {
 
     let out = emu.graphsync(&["start", "--service-principal", sp, "--job", id]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "", "start prints nothing on stdout without --pass-thru");
-    assert!(text(&out.stderr).contains("204 No Content"), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "",
+        "start prints nothing on stdout without --pass-thru"
+    );
+    assert!(
+        text(&out.stderr).contains("204 No Content"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = emu.graphsync(&["get", "--service-principal", sp, "--job", id]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -127,7 +152,10 @@ fn pass_thru_prints_true_for_each_owner_form_and_version() {
     let job = emu.job("Quarantine");
     let id = job["job_id"].as_str().unwrap();
     let forms: [[&str; 2]; 3] = [
-        ["--service-principal", job["service_principal_id"].as_str().unwrap()],
+        [
+            "--service-principal",
+            job["service_principal_id"].as_str().unwrap(),
+        ],
         ["--application", job["application_id"].as_str().unwrap()],
         ["--app-id", job["app_id"].as_str().unwrap()],
     ];
@@ -169,10 +197,19 @@ fn what_if_prints_the_request_and_sends_nothing() {
         "POST {}/v1.0/servicePrincipals/{sp}/synchronization/jobs/{id}/start\n",
         emu.s("graph_url")
     );
-    assert!(printed.starts_with("What if: Performing the operation \"Start\""), "{printed}");
+    assert!(
+        printed.starts_with("What if: Performing the operation \"Start\""),
+        "{printed}"
+    );
     assert!(printed.contains(&expected_url), "{printed}");
-    assert!(printed.contains("authorization: Bearer <redacted>\n"), "{printed}");
-    assert!(printed.contains("client-request-id: fixed-id\n"), "{printed}");
+    assert!(
+        printed.contains("authorization: Bearer <redacted>\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("client-request-id: fixed-id\n"),
+        "{printed}"
+    );
     assert!(printed.contains("content-length: 0\n"), "{printed}");
     assert!(printed.contains("Nothing was sent."), "{printed}");
     assert!(!printed.contains(&emu.s("client_secret")));
@@ -180,7 +217,15 @@ fn what_if_prints_the_request_and_sends_nothing() {
 
     // And without any credentials at all.
     let out = Command::new(BIN)
-        .args(["start", "--app-id", "x", "--job", "y", "--what-if", "--beta"])
+        .args([
+            "start",
+            "--app-id",
+            "x",
+            "--job",
+            "y",
+            "--what-if",
+            "--beta",
+        ])
         .env_clear()
         .env("GRAPH_CLOUD", "usgov")
         .output()
@@ -199,7 +244,10 @@ fn failures_print_code_ids_and_exit_non_zero() {
     let out = emu.graphsync(&["start", "--service-principal", sp, "--job", "scim.nope"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.starts_with("error: Graph answered 404 Not Found: ResourceNotFound"), "{err}");
+    assert!(
+        err.starts_with("error: Graph answered 404 Not Found: ResourceNotFound"),
+        "{err}"
+    );
     assert!(err.contains("(request-id "), "{err}");
     assert!(err.contains("client-request-id: "), "{err}");
 
@@ -226,12 +274,23 @@ fn failures_print_code_ids_and_exit_non_zero() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("invalid_client") && err.contains("AADSTS7000215"), "{err}");
+    assert!(
+        err.contains("invalid_client") && err.contains("AADSTS7000215"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-secret-value"), "{err}");
 
     // Two owners at once, or none: clap's usage error.
     let out = Command::new(BIN)
-        .args(["start", "--service-principal", "a", "--application", "b", "--job", "x"])
+        .args([
+            "start",
+            "--service-principal",
+            "a",
+            "--application",
+            "b",
+            "--job",
+            "x",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

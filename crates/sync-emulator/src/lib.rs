@@ -193,10 +193,12 @@ impl Emulator {
                 port: options.port,
                 source,
             })?;
-        let addr = listener.local_addr().map_err(|source| EmulatorError::Bind {
-            port: options.port,
-            source,
-        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                port: options.port,
+                source,
+            })?;
         let base_url = format!("http://{addr}");
         let state = State::new(
             &options.seed,
@@ -261,7 +263,9 @@ pub struct RunningEmulator {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("Shared")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 

@@ -188,7 +188,10 @@ impl Seed {
                 sp(
                     4,
                     "Salesforce Sandbox",
-                    JobSeed::new("SfSandboxOutDelta.9f8e7d6c5b4a39281706f5e4d3c2b1a0", NotConfigured),
+                    JobSeed::new(
+                        "SfSandboxOutDelta.9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+                        NotConfigured,
+                    ),
                 ),
             ],
         }

@@ -7,11 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use graph_model::{
-    ApiVersion, GraphErrorResponse, InnerError, JobOwner,
-    SynchronizationJobApplicationParameters,
+    ApiVersion, GraphErrorResponse, InnerError, JobOwner, SynchronizationJobApplicationParameters,
 };
-use time::format_description::FormatItem;
-use time::macros::format_description;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -19,6 +16,8 @@ use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::json;
+use time::format_description::FormatItem;
+use time::macros::format_description;
 
 use crate::state::{Access, ActionRecord, State, authorized, rfc3339};
 
@@ -26,8 +25,7 @@ use crate::state::{Access, ActionRecord, State, authorized, rfc3339};
 const MAX_BODY: usize = 1 << 20;
 
 /// Graph's content type for JSON answers.
-const GRAPH_JSON: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+const GRAPH_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /// Graph's diagnostic header, with this emulator as the "data center".
 const AGS_DIAGNOSTIC: &str = r#"{"ServerInfo":{"DataCenter":"Local Emulator","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"sync-emulator"}}"#;
@@ -152,7 +150,9 @@ fn unauthorized(shared: &Shared, message: &str, ids: &Ids) -> Reply {
     if let Ok(v) = HeaderValue::from_str(&format!(
         "Bearer realm=\"\", authorization_uri=\"{authority}\", client_id=\"00000003-0000-0000-c000-000000000000\""
     )) {
-        reply.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+        reply
+            .headers_mut()
+            .insert(http::header::WWW_AUTHENTICATE, v);
     }
     reply
 }
@@ -208,7 +208,11 @@ fn parse_route(path: &str) -> Result<Route, String> {
         match segments.next() {
             Some(s) if s.eq_ignore_ascii_case(expected) => {}
             Some(s) => return Err(not_found(&s)),
-            None => return Err(format!("The route {path} is not supported by this emulator.")),
+            None => {
+                return Err(format!(
+                    "The route {path} is not supported by this emulator."
+                ));
+            }
         }
     }
     let job_id = segments
@@ -252,8 +256,10 @@ fn parse_app_id_key(segment: &str) -> Option<String> {
 }
 
 fn needs_length(request: &Request<Incoming>) -> bool {
-    matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH)
-        && !request.headers().contains_key(CONTENT_LENGTH)
+    matches!(
+        *request.method(),
+        Method::POST | Method::PUT | Method::PATCH
+    ) && !request.headers().contains_key(CONTENT_LENGTH)
         && !request.headers().contains_key(TRANSFER_ENCODING)
 }
 
@@ -274,7 +280,11 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             return graph_error(shared, StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
         }
     };
-    let allowed = if route.action.is_some() { Method::POST } else { Method::GET };
+    let allowed = if route.action.is_some() {
+        Method::POST
+    } else {
+        Method::GET
+    };
     if *request.method() != allowed {
         let mut reply = graph_error(
             shared,
@@ -286,9 +296,14 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             ),
             ids,
         );
-        reply
-            .headers_mut()
-            .insert(http::header::ALLOW, HeaderValue::from_static(if allowed == Method::POST { "POST" } else { "GET" }));
+        reply.headers_mut().insert(
+            http::header::ALLOW,
+            HeaderValue::from_static(if allowed == Method::POST {
+                "POST"
+            } else {
+                "GET"
+            }),
+        );
         return reply;
     }
     let bearer = request
@@ -325,14 +340,26 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     }
     let Some(info) = state.tokens.get(token) else {
         drop(state);
-        return unauthorized(shared, "Access token validation failure. Invalid audience.", ids);
+        return unauthorized(
+            shared,
+            "Access token validation failure. Invalid audience.",
+            ids,
+        );
     };
     if info.expires <= now {
         drop(state);
-        return unauthorized(shared, "Lifetime validation failed, the token is expired.", ids);
+        return unauthorized(
+            shared,
+            "Lifetime validation failed, the token is expired.",
+            ids,
+        );
     }
     let client_id = info.client_id.clone();
-    let access = if route.action.is_some() { Access::Write } else { Access::Read };
+    let access = if route.action.is_some() {
+        Access::Write
+    } else {
+        Access::Read
+    };
 
     state.tick();
     let Some(sp_index) = state.find_owner(&route.owner) else {
@@ -401,9 +428,11 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
                 return graph_error(shared, StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
             }
             let timings = state.timings.clone();
-            let effect =
-                state.service_principals[sp_index].jobs[job_index].start(now, &timings);
-            let job_id = state.service_principals[sp_index].jobs[job_index].job.id.clone();
+            let effect = state.service_principals[sp_index].jobs[job_index].start(now, &timings);
+            let job_id = state.service_principals[sp_index].jobs[job_index]
+                .job
+                .id
+                .clone();
             let addressed_as = match route.owner {
                 JobOwner::ServicePrincipal(_) => "servicePrincipals",
                 JobOwner::ServicePrincipalAppId(_) => "servicePrincipals(appId)",
@@ -507,7 +536,12 @@ fn scope_resource_ok(shared: &Shared, resource: &str) -> bool {
         .any(|r| resource.eq_ignore_ascii_case(r))
 }
 
-async fn token_endpoint(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Ids) -> Reply {
+async fn token_endpoint(
+    shared: &Shared,
+    request: Request<Incoming>,
+    path: &str,
+    ids: &Ids,
+) -> Reply {
     let tenant = decode(
         path.trim_start_matches('/')
             .split('/')
@@ -528,9 +562,19 @@ async fn token_endpoint(shared: &Shared, request: Request<Incoming>, path: &str,
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     let Ok(body) = read_body(request).await else {
-        return entra_error(shared, StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", 90014, "The request body is too large.", ids);
+        return entra_error(
+            shared,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            90014,
+            "The request body is too large.",
+            ids,
+        );
     };
     if !form_type {
         return entra_error(
@@ -556,7 +600,9 @@ async fn token_endpoint(shared: &Shared, request: Request<Incoming>, path: &str,
             StatusCode::BAD_REQUEST,
             "invalid_request",
             90002,
-            &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
             ids,
         );
     }
@@ -579,7 +625,9 @@ async fn token_endpoint(shared: &Shared, request: Request<Incoming>, path: &str,
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             70003,
-            &format!("The app requested an unsupported grant type '{grant}'; this emulator supports client_credentials."),
+            &format!(
+                "The app requested an unsupported grant type '{grant}'; this emulator supports client_credentials."
+            ),
             ids,
         );
     }
@@ -593,7 +641,9 @@ async fn token_endpoint(shared: &Shared, request: Request<Incoming>, path: &str,
                 StatusCode::BAD_REQUEST,
                 "invalid_scope",
                 1002012,
-                &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+                &format!(
+                    "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+                ),
                 ids,
             );
         }
@@ -604,7 +654,9 @@ async fn token_endpoint(shared: &Shared, request: Request<Incoming>, path: &str,
             StatusCode::BAD_REQUEST,
             "invalid_resource",
             500011,
-            &format!("The resource principal named {resource} was not found in the tenant named {tenant}."),
+            &format!(
+                "The resource principal named {resource} was not found in the tenant named {tenant}."
+            ),
             ids,
         );
     }
@@ -616,7 +668,9 @@ async fn token_endpoint(shared: &Shared, request: Request<Incoming>, path: &str,
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
-            &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'."),
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
+            ),
             ids,
         );
     };
@@ -639,7 +693,9 @@ async fn token_endpoint(shared: &Shared, request: Request<Incoming>, path: &str,
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 7000215,
-                &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
+                &format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+                ),
                 ids,
             );
         }
@@ -729,7 +785,9 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
             shared,
             StatusCode::NOT_FOUND,
             "NotFound",
-            &format!("The emulator has no control endpoint '{other}'. Try health, jobs, actions, stats, clock, clock/advance."),
+            &format!(
+                "The emulator has no control endpoint '{other}'. Try health, jobs, actions, stats, clock, clock/advance."
+            ),
             ids,
         ),
     }
@@ -741,11 +799,13 @@ mod tests {
 
     #[test]
     fn routes_for_every_owner_form() {
-        let r = parse_route("/v1.0/servicePrincipals/sp%2F1/synchronization/jobs/j.1/start").unwrap();
+        let r =
+            parse_route("/v1.0/servicePrincipals/sp%2F1/synchronization/jobs/j.1/start").unwrap();
         assert_eq!(r.owner, JobOwner::ServicePrincipal("sp/1".into()));
         assert_eq!(r.job_id, "j.1");
         assert_eq!(r.action, Some("start"));
-        let r = parse_route("/beta/servicePrincipals(appId='o%27%27b')/synchronization/jobs/j").unwrap();
+        let r = parse_route("/beta/servicePrincipals(appId='o%27%27b')/synchronization/jobs/j")
+            .unwrap();
         assert_eq!(r.owner, JobOwner::ServicePrincipalAppId("o'b".into()));
         assert_eq!(r.version, ApiVersion::Beta);
         assert_eq!(r.action, None);
@@ -764,8 +824,14 @@ mod tests {
             parse_route("/v1.0/servicePrincipals/x/synchronization/jobs/j/stop").unwrap_err(),
             "Resource not found for the segment 'stop'."
         );
-        assert!(parse_route("/v2.0/servicePrincipals/x").unwrap_err().contains("Invalid version"));
-        assert!(parse_route("/v1.0/servicePrincipals(appId='a'b')/synchronization/jobs/j").is_err());
+        assert!(
+            parse_route("/v2.0/servicePrincipals/x")
+                .unwrap_err()
+                .contains("Invalid version")
+        );
+        assert!(
+            parse_route("/v1.0/servicePrincipals(appId='a'b')/synchronization/jobs/j").is_err()
+        );
         assert!(parse_route("/v1.0/servicePrincipals//synchronization/jobs/j").is_err());
     }
 
@@ -774,7 +840,13 @@ mod tests {
         assert!(check_start_body(ApiVersion::V1, b"").is_ok());
         assert!(check_start_body(ApiVersion::V1, b"{}").is_ok());
         assert!(check_start_body(ApiVersion::V1, br#"{"parameters":[]}"#).is_err());
-        assert!(check_start_body(ApiVersion::Beta, br#"{"parameters":[{"ruleId":"r","subjects":[]}]}"#).is_ok());
+        assert!(
+            check_start_body(
+                ApiVersion::Beta,
+                br#"{"parameters":[{"ruleId":"r","subjects":[]}]}"#
+            )
+            .is_ok()
+        );
         assert!(check_start_body(ApiVersion::Beta, b"{nope").is_err());
     }
 }

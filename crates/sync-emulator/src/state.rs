@@ -362,8 +362,7 @@ impl JobState {
                     SynchronizationTaskExecutionResult::Failed,
                     Some(error),
                 ));
-                status.troubleshooting_url =
-                    Some("https://aka.ms/ProvisioningQuarantine".into());
+                status.troubleshooting_url = Some("https://aka.ms/ProvisioningQuarantine".into());
             }
         }
         state.job.schedule = schedule;
@@ -386,7 +385,12 @@ impl JobState {
         if self.code() != SynchronizationStatusCode::NotRun || now < due {
             return;
         }
-        let run = execution(began, due, SynchronizationTaskExecutionResult::Succeeded, None);
+        let run = execution(
+            began,
+            due,
+            SynchronizationTaskExecutionResult::Succeeded,
+            None,
+        );
         let status = &mut self.job.status;
         status.code = Some(SynchronizationStatusCode::Active);
         if status

@@ -1,6 +1,8 @@
 //! The emulator over real HTTP on loopback, spoken to with a raw socket so
 //! every byte of the exchange is under the test's control.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -49,7 +51,14 @@ async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Answer {
     let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     let head = String::from_utf8_lossy(&out[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -125,42 +134,58 @@ async fn token_endpoint_issues_tokens_and_refuses_like_entra() {
     let cases = [
         (
             tenant.clone(),
-            format!("grant_type=client_credentials&client_id={}&client_secret=wrong&scope={scope}", default_ids::OPERATOR_CLIENT_ID),
+            format!(
+                "grant_type=client_credentials&client_id={}&client_secret=wrong&scope={scope}",
+                default_ids::OPERATOR_CLIENT_ID
+            ),
             401,
             "invalid_client",
             "AADSTS7000215",
         ),
         (
             "not-the-tenant".into(),
-            format!("grant_type=client_credentials&client_id={}&client_secret=x&scope={scope}", default_ids::OPERATOR_CLIENT_ID),
+            format!(
+                "grant_type=client_credentials&client_id={}&client_secret=x&scope={scope}",
+                default_ids::OPERATOR_CLIENT_ID
+            ),
             400,
             "invalid_request",
             "AADSTS90002",
         ),
         (
             tenant.clone(),
-            "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=".to_owned() + scope,
+            "grant_type=client_credentials&client_id=nobody&client_secret=x&scope=".to_owned()
+                + scope,
             400,
             "unauthorized_client",
             "AADSTS700016",
         ),
         (
             tenant.clone(),
-            format!("grant_type=client_credentials&client_id={}&client_secret=x&scope=User.Read", default_ids::OPERATOR_CLIENT_ID),
+            format!(
+                "grant_type=client_credentials&client_id={}&client_secret=x&scope=User.Read",
+                default_ids::OPERATOR_CLIENT_ID
+            ),
             400,
             "invalid_scope",
             "AADSTS1002012",
         ),
         (
             tenant.clone(),
-            format!("grant_type=password&client_id={}&client_secret=x&scope={scope}", default_ids::OPERATOR_CLIENT_ID),
+            format!(
+                "grant_type=password&client_id={}&client_secret=x&scope={scope}",
+                default_ids::OPERATOR_CLIENT_ID
+            ),
             400,
             "unsupported_grant_type",
             "AADSTS70003",
         ),
         (
             tenant.clone(),
-            format!("grant_type=client_credentials&client_id={}&client_secret=x", default_ids::OPERATOR_CLIENT_ID),
+            format!(
+                "grant_type=client_credentials&client_id={}&client_secret=x",
+                default_ids::OPERATOR_CLIENT_ID
+            ),
             400,
             "invalid_request",
             "AADSTS900144",
@@ -179,7 +204,13 @@ async fn token_endpoint_issues_tokens_and_refuses_like_entra() {
         let body = a.json();
         assert_eq!(a.status, status, "{form}: {body}");
         assert_eq!(body["error"], error, "{form}");
-        assert!(body["error_description"].as_str().unwrap().starts_with(aadsts), "{body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .starts_with(aadsts),
+            "{body}"
+        );
         assert!(body["trace_id"].is_string() && body["correlation_id"].is_string());
     }
 }
@@ -188,7 +219,11 @@ async fn token_endpoint_issues_tokens_and_refuses_like_entra() {
 async fn unauthenticated_calls_get_401_with_the_graph_envelope_and_ids() {
     let emu = emulator().await;
     let path = job_path("v1.0", PAUSED_SP, PAUSED_JOB);
-    for auth in ["", "\r\nauthorization: Bearer not-a-token", "\r\nauthorization: Basic abc"] {
+    for auth in [
+        "",
+        "\r\nauthorization: Bearer not-a-token",
+        "\r\nauthorization: Basic abc",
+    ] {
         let a = raw(
             emu.addr(),
             &format!("GET {path} HTTP/1.1\r\nclient-request-id: c-1{auth}"),
@@ -234,14 +269,21 @@ async fn post_without_content_length_is_411() {
 async fn start_resumes_a_paused_job_through_every_owner_form_and_version() {
     let paths = [
         format!("/v1.0/servicePrincipals/{PAUSED_SP}/synchronization/jobs/{PAUSED_JOB}/start"),
-        format!("/beta/servicePrincipals(appId='{PAUSED_APP_ID}')/synchronization/jobs/{PAUSED_JOB}/start"),
+        format!(
+            "/beta/servicePrincipals(appId='{PAUSED_APP_ID}')/synchronization/jobs/{PAUSED_JOB}/start"
+        ),
         format!("/v1.0/applications/{PAUSED_APP}/synchronization/jobs/{PAUSED_JOB}/start"),
     ];
     for (i, path) in paths.iter().enumerate() {
         let emu = emulator().await;
         let token = operator(&emu).await;
         let a = start(&emu, &token, path).await;
-        assert_eq!(a.status, 204, "{path}: {}", String::from_utf8_lossy(&a.body));
+        assert_eq!(
+            a.status,
+            204,
+            "{path}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
         assert!(a.body.is_empty());
         assert_eq!(a.header("client-request-id"), Some("my-id"));
         assert_eq!(a.header(WARNING_HEADER), None);
@@ -253,7 +295,11 @@ async fn start_resumes_a_paused_job_through_every_owner_form_and_version() {
         assert_eq!(actions[0].status_after, "Active");
         assert_eq!(
             actions[0].addressed_as,
-            ["servicePrincipals", "servicePrincipals(appId)", "applications"][i]
+            [
+                "servicePrincipals",
+                "servicePrincipals(appId)",
+                "applications"
+            ][i]
         );
         assert_eq!(actions[0].request_id, a.header("request-id").unwrap());
     }
@@ -268,7 +314,10 @@ async fn start_lifts_a_quarantine() {
     let a = start(
         &emu,
         &token,
-        &format!("{}/start", job_path("v1.0", QUARANTINED_SP, QUARANTINED_JOB)),
+        &format!(
+            "{}/start",
+            job_path("v1.0", QUARANTINED_SP, QUARANTINED_JOB)
+        ),
     )
     .await;
     assert_eq!(a.status, 204);
@@ -286,13 +335,20 @@ async fn start_on_an_active_job_is_accepted_counted_and_flagged() {
     for _ in 0..3 {
         let a = start(&emu, &token, &path).await;
         assert_eq!(a.status, 204);
-        assert!(a.header(WARNING_HEADER).unwrap().contains("already running"));
+        assert!(
+            a.header(WARNING_HEADER)
+                .unwrap()
+                .contains("already running")
+        );
     }
     assert_eq!(emu.job(ACTIVE_SP, ACTIVE_JOB).unwrap(), before);
     let actions = emu.actions();
     assert_eq!(actions.len(), 3);
     assert!(actions.iter().all(|a| a.warning.is_some()));
-    assert_eq!(actions.iter().map(|a| a.sequence).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        actions.iter().map(|a| a.sequence).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
 }
 
 #[tokio::test]
@@ -300,14 +356,22 @@ async fn a_new_job_goes_not_configured_to_not_run_to_active_on_the_virtual_clock
     let emu = emulator().await;
     let token = operator(&emu).await;
     let path = job_path("v1.0", NEW_SP, NEW_JOB);
-    let job: SynchronizationJob = serde_json::from_slice(&get(&emu, &token, &path).await.body).unwrap();
-    assert_eq!(job.status.code, Some(SynchronizationStatusCode::NotConfigured));
+    let job: SynchronizationJob =
+        serde_json::from_slice(&get(&emu, &token, &path).await.body).unwrap();
+    assert_eq!(
+        job.status.code,
+        Some(SynchronizationStatusCode::NotConfigured)
+    );
     assert_eq!(
         job.schedule.interval.unwrap().as_str(),
         "P10675199DT2H48M5.4775807S"
     );
-    assert_eq!(start(&emu, &token, &format!("{path}/start")).await.status, 204);
-    let job: SynchronizationJob = serde_json::from_slice(&get(&emu, &token, &path).await.body).unwrap();
+    assert_eq!(
+        start(&emu, &token, &format!("{path}/start")).await.status,
+        204
+    );
+    let job: SynchronizationJob =
+        serde_json::from_slice(&get(&emu, &token, &path).await.body).unwrap();
     assert_eq!(job.status.code, Some(SynchronizationStatusCode::NotRun));
 
     let advanced = raw(
@@ -317,7 +381,8 @@ async fn a_new_job_goes_not_configured_to_not_run_to_active_on_the_virtual_clock
     )
     .await;
     assert_eq!(advanced.status, 200);
-    let job: SynchronizationJob = serde_json::from_slice(&get(&emu, &token, &path).await.body).unwrap();
+    let job: SynchronizationJob =
+        serde_json::from_slice(&get(&emu, &token, &path).await.body).unwrap();
     assert_eq!(job.status.code, Some(SynchronizationStatusCode::Active));
     assert!(job.status.last_execution.is_some());
     assert!(job.status.steady_state_reached().is_some());
@@ -329,7 +394,11 @@ async fn get_returns_the_job_as_graph_writes_it() {
     let token = operator(&emu).await;
     let a = get(&emu, &token, &job_path("beta", PAUSED_SP, PAUSED_JOB)).await;
     assert_eq!(a.status, 200);
-    assert!(a.header("content-type").unwrap().starts_with("application/json;odata.metadata=minimal"));
+    assert!(
+        a.header("content-type")
+            .unwrap()
+            .starts_with("application/json;odata.metadata=minimal")
+    );
     let body = a.json();
     assert_eq!(
         body["@odata.context"],
@@ -352,16 +421,39 @@ async fn get_returns_the_job_as_graph_writes_it() {
 async fn unknown_objects_are_404_and_unknown_segments_400() {
     let emu = emulator().await;
     let token = operator(&emu).await;
-    let a = start(&emu, &token, &format!("{}/start", job_path("v1.0", PAUSED_SP, "nope.1"))).await;
+    let a = start(
+        &emu,
+        &token,
+        &format!("{}/start", job_path("v1.0", PAUSED_SP, "nope.1")),
+    )
+    .await;
     assert_eq!(a.status, 404);
     assert_eq!(a.json()["error"]["code"], "ResourceNotFound");
-    let a = get(&emu, &token, &job_path("v1.0", "00000000-0000-0000-0000-000000000000", PAUSED_JOB)).await;
+    let a = get(
+        &emu,
+        &token,
+        &job_path("v1.0", "00000000-0000-0000-0000-000000000000", PAUSED_JOB),
+    )
+    .await;
     assert_eq!(a.status, 404);
     assert_eq!(a.json()["error"]["code"], "Request_ResourceNotFound");
-    let a = start(&emu, &token, &format!("{}/stop", job_path("v1.0", PAUSED_SP, PAUSED_JOB))).await;
+    let a = start(
+        &emu,
+        &token,
+        &format!("{}/stop", job_path("v1.0", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
     assert_eq!(a.status, 400);
-    assert_eq!(a.json()["error"]["message"], "Resource not found for the segment 'stop'.");
-    let a = get(&emu, &token, &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB))).await;
+    assert_eq!(
+        a.json()["error"]["message"],
+        "Resource not found for the segment 'stop'."
+    );
+    let a = get(
+        &emu,
+        &token,
+        &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
     assert_eq!(a.status, 405);
     assert_eq!(a.header("allow"), Some("POST"));
     assert!(emu.actions().is_empty());
@@ -370,18 +462,51 @@ async fn unknown_objects_are_404_and_unknown_segments_400() {
 #[tokio::test]
 async fn permissions_follow_the_roles_in_the_token() {
     let emu = emulator().await;
-    let reader = token_for(&emu, default_ids::READER_CLIENT_ID, default_ids::READER_CLIENT_SECRET).await;
-    let owner = token_for(&emu, default_ids::OWNER_CLIENT_ID, default_ids::OWNER_CLIENT_SECRET).await;
+    let reader = token_for(
+        &emu,
+        default_ids::READER_CLIENT_ID,
+        default_ids::READER_CLIENT_SECRET,
+    )
+    .await;
+    let owner = token_for(
+        &emu,
+        default_ids::OWNER_CLIENT_ID,
+        default_ids::OWNER_CLIENT_SECRET,
+    )
+    .await;
 
-    assert_eq!(get(&emu, &reader, &job_path("v1.0", PAUSED_SP, PAUSED_JOB)).await.status, 200);
-    let a = start(&emu, &reader, &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB))).await;
+    assert_eq!(
+        get(&emu, &reader, &job_path("v1.0", PAUSED_SP, PAUSED_JOB))
+            .await
+            .status,
+        200
+    );
+    let a = start(
+        &emu,
+        &reader,
+        &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
     assert_eq!(a.status, 403);
     assert_eq!(a.json()["error"]["code"], "Authorization_RequestDenied");
 
     // Application.ReadWrite.OwnedBy: only the application it owns.
-    let a = start(&emu, &owner, &format!("{}/start", job_path("v1.0", QUARANTINED_SP, QUARANTINED_JOB))).await;
+    let a = start(
+        &emu,
+        &owner,
+        &format!(
+            "{}/start",
+            job_path("v1.0", QUARANTINED_SP, QUARANTINED_JOB)
+        ),
+    )
+    .await;
     assert_eq!(a.status, 403);
-    let a = start(&emu, &owner, &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB))).await;
+    let a = start(
+        &emu,
+        &owner,
+        &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
     assert_eq!(a.status, 204);
     let actions = emu.actions();
     assert_eq!(actions.len(), 1);
@@ -397,14 +522,20 @@ async fn tokens_expire_on_the_virtual_clock() {
     emu.advance_clock(Duration::from_secs(3600));
     let a = get(&emu, &token, &path).await;
     assert_eq!(a.status, 401);
-    assert!(a.json()["error"]["message"].as_str().unwrap().contains("expired"));
+    assert!(
+        a.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
 }
 
 #[tokio::test]
 async fn start_bodies_v1_refuses_parameters_beta_accepts_the_draft() {
     let emu = emulator().await;
     let token = operator(&emu).await;
-    let body = br#"{"parameters":[{"ruleId":"r","subjects":[{"objectId":"u","objectTypeName":"User"}]}]}"#;
+    let body =
+        br#"{"parameters":[{"ruleId":"r","subjects":[{"objectId":"u","objectTypeName":"User"}]}]}"#;
     for (version, expected) in [("v1.0", 400), ("beta", 204)] {
         let path = format!("{}/start", job_path(version, PAUSED_SP, PAUSED_JOB));
         let a = raw(
@@ -416,7 +547,12 @@ async fn start_bodies_v1_refuses_parameters_beta_accepts_the_draft() {
             body,
         )
         .await;
-        assert_eq!(a.status, expected, "{version}: {}", String::from_utf8_lossy(&a.body));
+        assert_eq!(
+            a.status,
+            expected,
+            "{version}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
     }
     assert_eq!(emu.actions().len(), 1);
 }
@@ -425,15 +561,29 @@ async fn start_bodies_v1_refuses_parameters_beta_accepts_the_draft() {
 async fn control_api_lists_jobs_and_actions() {
     let emu = emulator().await;
     let token = operator(&emu).await;
-    start(&emu, &token, &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB))).await;
+    start(
+        &emu,
+        &token,
+        &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
     let health = raw(emu.addr(), "GET /_emulator/health HTTP/1.1", b"").await;
     assert_eq!(health.json()["status"], "ok");
-    let actions = raw(emu.addr(), "GET /_emulator/actions HTTP/1.1", b"").await.json();
+    let actions = raw(emu.addr(), "GET /_emulator/actions HTTP/1.1", b"")
+        .await
+        .json();
     assert_eq!(actions["value"].as_array().unwrap().len(), 1);
     assert_eq!(actions["value"][0]["action"], "start");
-    let jobs = raw(emu.addr(), "GET /_emulator/jobs HTTP/1.1", b"").await.json();
+    let jobs = raw(emu.addr(), "GET /_emulator/jobs HTTP/1.1", b"")
+        .await
+        .json();
     assert_eq!(jobs["value"].as_array().unwrap().len(), 4);
-    let bad = raw(emu.addr(), "POST /_emulator/clock/advance HTTP/1.1\r\ncontent-length: 2", b"{}").await;
+    let bad = raw(
+        emu.addr(),
+        "POST /_emulator/clock/advance HTTP/1.1\r\ncontent-length: 2",
+        b"{}",
+    )
+    .await;
     assert_eq!(bad.status, 400);
 }
 
@@ -442,7 +592,11 @@ async fn seeds_are_validated() {
     let mut seed = sync_emulator::Seed::default_seed();
     let dup = seed.service_principals[0].clone();
     seed.service_principals.push(dup);
-    assert!(Emulator::start(EmulatorOptions::with_seed(seed)).await.is_err());
+    assert!(
+        Emulator::start(EmulatorOptions::with_seed(seed))
+            .await
+            .is_err()
+    );
     assert!(sync_emulator::Seed::from_json("{\"tenant_id\": \"t\", \"surprise\": 1}").is_err());
     let round_trip = serde_json::to_string(&sync_emulator::Seed::default_seed()).unwrap();
     assert_eq!(

@@ -43,11 +43,11 @@
 //! # Ok(()) }
 //! ```
 
+use graph_model::http;
 use graph_model::{
     ApiVersion, JobRef, Operation, Request, RequestError, StringKeyStringValuePair,
     SynchronizationJob, SynchronizationJobApplicationParameters, requests,
 };
-use graph_model::http;
 use graph_transport::{CLIENT_REQUEST_ID, GraphClient, HttpResponse};
 use http::HeaderValue;
 use serde::de::DeserializeOwned;
@@ -240,7 +240,10 @@ impl SyncJobsClient {
         let response = self.graph.send(&request).await?;
         check_status(request.operation, &response)?;
         let result = if response.status == 200 && !response.body.is_empty() {
-            Some(decode::<StringKeyStringValuePair>(request.operation, &response)?)
+            Some(decode::<StringKeyStringValuePair>(
+                request.operation,
+                &response,
+            )?)
         } else {
             None
         };
@@ -328,9 +331,7 @@ mod tests {
     use super::*;
     use bytes::Bytes;
     use graph_model::SynchronizationStatusCode;
-    use graph_transport::{
-        AccessToken, ClientOptions, MockTokenCredential, MockTransport,
-    };
+    use graph_transport::{AccessToken, ClientOptions, MockTokenCredential, MockTransport};
     use http::{HeaderMap, StatusCode};
     use std::sync::Arc;
     use std::time::{Duration, SystemTime};
@@ -338,7 +339,10 @@ mod tests {
     fn client(transport: MockTransport) -> SyncJobsClient {
         let mut credential = MockTokenCredential::new();
         credential.expect_get_token().returning(|_| {
-            Ok(AccessToken::new("t", SystemTime::now() + Duration::from_secs(3600)))
+            Ok(AccessToken::new(
+                "t",
+                SystemTime::now() + Duration::from_secs(3600),
+            ))
         });
         SyncJobsClient::new(
             GraphClient::new(
@@ -385,13 +389,20 @@ mod tests {
     #[tokio::test]
     async fn start_returns_a_200_body_instead_of_failing() {
         let mut t = MockTransport::new();
-        t.expect_send()
-            .returning(|_| Ok(answer(200, r#"{"key":"{\"result\":\"Success\"}","value":"{}"}"#)));
+        t.expect_send().returning(|_| {
+            Ok(answer(
+                200,
+                r#"{"key":"{\"result\":\"Success\"}","value":"{}"}"#,
+            ))
+        });
         let out = client(t).start(&job()).await.unwrap();
         assert_eq!(out.status, 200);
         assert_eq!(
             out.result,
-            Some(StringKeyStringValuePair::new(r#"{"result":"Success"}"#, "{}"))
+            Some(StringKeyStringValuePair::new(
+                r#"{"result":"Success"}"#,
+                "{}"
+            ))
         );
     }
 
@@ -400,7 +411,10 @@ mod tests {
         let mut t = MockTransport::new();
         t.expect_send().returning(|_| Ok(answer(202, "")));
         let err = client(t).start(&job()).await.unwrap_err();
-        assert!(matches!(err, Error::UnexpectedStatus { status: 202, .. }), "{err}");
+        assert!(
+            matches!(err, Error::UnexpectedStatus { status: 202, .. }),
+            "{err}"
+        );
         assert_eq!(err.request_id(), Some("rid-1"));
     }
 
@@ -413,15 +427,21 @@ mod tests {
             ..StartOptions::default()
         };
         let err = client(t).start_with(&job(), &options).await.unwrap_err();
-        assert!(matches!(err, Error::Request(RequestError::NotInVersion { .. })));
+        assert!(matches!(
+            err,
+            Error::Request(RequestError::NotInVersion { .. })
+        ));
     }
 
     #[tokio::test]
     async fn get_decodes_the_job_and_points_at_bad_fields() {
         let mut t = MockTransport::new();
-        t.expect_send()
-            .times(1)
-            .returning(|_| Ok(answer(200, r#"{"id":"scim.1","status":{"code":"Quarantine"}}"#)));
+        t.expect_send().times(1).returning(|_| {
+            Ok(answer(
+                200,
+                r#"{"id":"scim.1","status":{"code":"Quarantine"}}"#,
+            ))
+        });
         let got = client(t).get(&job()).await.unwrap();
         assert_eq!(got.status.code, Some(SynchronizationStatusCode::Quarantine));
 
@@ -434,7 +454,9 @@ mod tests {
         });
         let err = client(t).get(&job()).await.unwrap_err();
         match &err {
-            Error::Decode { path, request_id, .. } => {
+            Error::Decode {
+                path, request_id, ..
+            } => {
                 assert_eq!(path, "status.quarantine.currentBegan");
                 assert_eq!(request_id.as_deref(), Some("rid-1"));
             }
@@ -452,7 +474,10 @@ mod tests {
             ))
         });
         let err = client(t).start(&job()).await.unwrap_err();
-        assert_eq!(err.service_error().unwrap().code, "Authorization_RequestDenied");
+        assert_eq!(
+            err.service_error().unwrap().code,
+            "Authorization_RequestDenied"
+        );
         assert_eq!(err.request_id(), Some("rid-1"));
         assert_eq!(
             err.to_string(),

@@ -1,6 +1,8 @@
 //! The whole stack against the emulator over loopback HTTP: credential →
 //! token endpoint → bearer → `POST …/start` → 204, through each back-end.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use std::sync::Arc;
 
 use graph_auth::{ClientSecretCredential, CredentialOptions};
@@ -21,8 +23,14 @@ const QUARANTINED_JOB: &str = "Slack.0ab4c7e81f0d4a3c9e2b5d6f7a8b9c0d";
 fn backends() -> Vec<(&'static str, Arc<dyn Transport>)> {
     let options = TransportOptions::default();
     vec![
-        ("reqwest", Arc::new(ReqwestTransport::with_options(&options).unwrap())),
-        ("hyper", Arc::new(HyperTransport::with_options(&options).unwrap())),
+        (
+            "reqwest",
+            Arc::new(ReqwestTransport::with_options(&options).unwrap()),
+        ),
+        (
+            "hyper",
+            Arc::new(HyperTransport::with_options(&options).unwrap()),
+        ),
     ]
 }
 
@@ -94,7 +102,10 @@ async fn start_a_paused_job_end_to_end_on_each_backend_owner_form_and_version() 
                     Some(actions[0].client_request_id.as_str()),
                     outcome.client_request_id.as_deref()
                 );
-                assert_eq!(Some(actions[0].request_id.as_str()), outcome.request_id.as_deref());
+                assert_eq!(
+                    Some(actions[0].request_id.as_str()),
+                    outcome.request_id.as_deref()
+                );
             }
         }
     }
@@ -115,9 +126,20 @@ async fn one_token_request_serves_many_concurrent_calls() {
             result.unwrap().unwrap();
         }
         jobs_client.start(&job).await.unwrap();
-        assert!(jobs_client.get(&job).await.unwrap().status.quarantine.is_none());
+        assert!(
+            jobs_client
+                .get(&job)
+                .await
+                .unwrap()
+                .status
+                .quarantine
+                .is_none()
+        );
         let stats = emu.stats();
-        assert_eq!(stats.token_requests, 1, "{name}: cold concurrent callers share one token request");
+        assert_eq!(
+            stats.token_requests, 1,
+            "{name}: cold concurrent callers share one token request"
+        );
         assert_eq!(stats.graph_requests, 22, "{name}");
     }
 }
@@ -134,20 +156,27 @@ async fn service_errors_keep_code_and_request_id() {
         );
         let job = JobRef::service_principal(PAUSED_SP, PAUSED_JOB).unwrap();
         let err = reader.start(&job).await.unwrap_err();
-        let service = err.service_error().unwrap_or_else(|| panic!("{name}: {err:?}"));
+        let service = err
+            .service_error()
+            .unwrap_or_else(|| panic!("{name}: {err:?}"));
         assert_eq!(service.status, 403);
         assert_eq!(service.code, "Authorization_RequestDenied");
         assert!(err.request_id().is_some());
 
         let missing = JobRef::service_principal(PAUSED_SP, "scim.missing").unwrap();
-        let err = operator(&emu, transport.clone()).get(&missing).await.unwrap_err();
+        let err = operator(&emu, transport.clone())
+            .get(&missing)
+            .await
+            .unwrap_err();
         assert_eq!(err.service_error().unwrap().status, 404);
 
         let wrong_secret = client(&emu, transport, default_ids::OPERATOR_CLIENT_ID, "nope");
         let err = wrong_secret.start(&job).await.unwrap_err();
         match err {
             Error::Graph(graph_transport::Error::Credential(
-                graph_auth::CredentialError::Authentication { error, description, .. },
+                graph_auth::CredentialError::Authentication {
+                    error, description, ..
+                },
             )) => {
                 assert_eq!(error, "invalid_client");
                 assert!(description.starts_with("AADSTS7000215"));
@@ -155,5 +184,8 @@ async fn service_errors_keep_code_and_request_id() {
             other => panic!("{name}: unexpected {other:?}"),
         }
     }
-    assert!(emu.actions().is_empty(), "no refused call may apply anything");
+    assert!(
+        emu.actions().is_empty(),
+        "no refused call may apply anything"
+    );
 }
