@@ -485,3 +485,8 @@ mod tests {
         );
     }
 }
+
+// The README's Rust examples compile and run as doc tests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
