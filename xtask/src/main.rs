@@ -50,13 +50,13 @@ fn main() -> ExitCode {
     let started = Instant::now();
     for (name, args) in steps {
         let step = Instant::now();
-        eprintln!("xtask: {name}: cargo {}", args.join(" "));
         let mut args = args;
         // In CI the lock file is the truth: fail rather than resolve anew.
         // The flag goes right after the subcommand, before any `--`.
         if std::env::var_os("CI").is_some() && name != "format" {
             args.insert(1, "--locked");
         }
+        eprintln!("xtask: {name}: cargo {}", args.join(" "));
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cmd.args(&args);
         if name == "docs" {

@@ -103,7 +103,7 @@ impl GraphClient {
     ///
     /// # Errors
     /// [`Error::InsecureUrl`] when the Graph root is plain http and not an
-    /// allowed loopback host; [`Error::InvalidUrl`] when the user agent
+    /// allowed loopback host; [`Error::InvalidOptions`] when the user agent
     /// suffix cannot be a header.
     pub fn new(
         transport: Arc<dyn Transport>,
@@ -119,9 +119,10 @@ impl GraphClient {
         let user_agent = match &options.user_agent_suffix {
             None => HeaderValue::from_static(USER_AGENT_PRODUCT),
             Some(suffix) => HeaderValue::try_from(format!("{USER_AGENT_PRODUCT} {suffix}"))
-                .map_err(|_| Error::InvalidUrl {
-                    url: root.to_owned(),
-                    reason: format!("user agent suffix {suffix:?} is not a valid header value"),
+                .map_err(|_| {
+                    Error::InvalidOptions(format!(
+                        "user agent suffix {suffix:?} is not a valid header value"
+                    ))
                 })?,
         };
         Ok(GraphClient {

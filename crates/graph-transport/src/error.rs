@@ -179,6 +179,9 @@ pub enum Error {
         /// The URL.
         url: String,
     },
+    /// The client options are invalid.
+    #[error("invalid client options: {0}")]
+    InvalidOptions(String),
     /// The URL could not be formed.
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {
@@ -212,7 +215,10 @@ impl Error {
         match self {
             Error::Service(_) => true,
             Error::Transport { source, .. } => source.request_sent() == RequestSent::Maybe,
-            Error::Credential(_) | Error::InsecureUrl { .. } | Error::InvalidUrl { .. } => false,
+            Error::Credential(_)
+            | Error::InsecureUrl { .. }
+            | Error::InvalidUrl { .. }
+            | Error::InvalidOptions(_) => false,
         }
     }
 }

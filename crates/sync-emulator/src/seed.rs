@@ -116,11 +116,53 @@ pub mod default_ids {
     pub const READER_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c02";
     /// Its secret.
     pub const READER_CLIENT_SECRET: &str = "graphsync-emulator-reader-secret";
-    /// A client with `Application.ReadWrite.OwnedBy` that owns the first
-    /// application (the paused job's) only.
+    /// A client with `Application.ReadWrite.OwnedBy` that owns the paused
+    /// job's application only.
     pub const OWNER_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c03";
     /// Its secret.
     pub const OWNER_CLIENT_SECRET: &str = "graphsync-emulator-owner-secret";
+
+    /// The ids of one seeded job and its owner.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct SeededJob {
+        /// The service principal's object id.
+        pub service_principal_id: &'static str,
+        /// The application's appId.
+        pub app_id: &'static str,
+        /// The application's object id.
+        pub application_id: &'static str,
+        /// The job id.
+        pub job_id: &'static str,
+    }
+
+    /// The job that starts Paused (template `scim`).
+    pub const PAUSED: SeededJob = SeededJob {
+        service_principal_id: "a1b2c3d4-0000-4000-8000-000000000001",
+        app_id: "b2c3d4e5-0000-4000-8000-000000000001",
+        application_id: "c3d4e5f6-0000-4000-8000-000000000001",
+        job_id: "scim.e4bbf44533ea4eabb17027f3a92e92aa",
+    };
+    /// The job that starts in Quarantine (template `Slack`).
+    pub const QUARANTINED: SeededJob = SeededJob {
+        service_principal_id: "a1b2c3d4-0000-4000-8000-000000000002",
+        app_id: "b2c3d4e5-0000-4000-8000-000000000002",
+        application_id: "c3d4e5f6-0000-4000-8000-000000000002",
+        job_id: "Slack.0ab4c7e81f0d4a3c9e2b5d6f7a8b9c0d",
+    };
+    /// The job that starts Active (template `BoxOutDelta`).
+    pub const ACTIVE: SeededJob = SeededJob {
+        service_principal_id: "a1b2c3d4-0000-4000-8000-000000000003",
+        app_id: "b2c3d4e5-0000-4000-8000-000000000003",
+        application_id: "c3d4e5f6-0000-4000-8000-000000000003",
+        job_id: "BoxOutDelta.4c1d9e7b2a3f4e5d8c6b7a9f0e1d2c3b",
+    };
+    /// The job that starts NotConfigured (template `SfSandboxOutDelta`).
+    pub const NOT_CONFIGURED: SeededJob = SeededJob {
+        service_principal_id: "a1b2c3d4-0000-4000-8000-000000000004",
+        app_id: "b2c3d4e5-0000-4000-8000-000000000004",
+        application_id: "c3d4e5f6-0000-4000-8000-000000000004",
+        job_id: "SfSandboxOutDelta.9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    };
 }
 
 impl Seed {
@@ -139,59 +181,58 @@ impl Seed {
     pub fn default_seed() -> Self {
         use SynchronizationStatusCode::*;
         use default_ids::*;
-        let sp = |n: u8, name: &str, job: JobSeed| ServicePrincipalSeed {
-            id: format!("a1b2c3d4-0000-4000-8000-00000000000{n}"),
-            app_id: format!("b2c3d4e5-0000-4000-8000-00000000000{n}"),
-            application_id: format!("c3d4e5f6-0000-4000-8000-00000000000{n}"),
+        let sp = |ids: SeededJob, name: &str, job: JobSeed| ServicePrincipalSeed {
+            id: ids.service_principal_id.into(),
+            app_id: ids.app_id.into(),
+            application_id: ids.application_id.into(),
             display_name: name.to_owned(),
             jobs: vec![job],
         };
         let quarantined = JobSeed {
             quarantine_reason: Some(QuarantineReason::EncounteredQuarantineException),
             quarantine_error_code: Some("SlackInvalidCredentials".into()),
-            ..JobSeed::new("Slack.0ab4c7e81f0d4a3c9e2b5d6f7a8b9c0d", Quarantine)
+            ..JobSeed::new(QUARANTINED.job_id, Quarantine)
+        };
+        let client = |id: &str, secret: &str, role: &str, owns: &[&str]| ClientSeed {
+            client_id: id.into(),
+            client_secret: secret.into(),
+            roles: vec![role.into()],
+            owned_applications: owns.iter().map(|a| (*a).to_owned()).collect(),
         };
         Seed {
             tenant_id: TENANT_ID.into(),
             clients: vec![
-                ClientSeed {
-                    client_id: OPERATOR_CLIENT_ID.into(),
-                    client_secret: OPERATOR_CLIENT_SECRET.into(),
-                    roles: vec![roles::SYNC_READ_WRITE_ALL.into()],
-                    owned_applications: vec![],
-                },
-                ClientSeed {
-                    client_id: READER_CLIENT_ID.into(),
-                    client_secret: READER_CLIENT_SECRET.into(),
-                    roles: vec![roles::SYNC_READ_ALL.into()],
-                    owned_applications: vec![],
-                },
-                ClientSeed {
-                    client_id: OWNER_CLIENT_ID.into(),
-                    client_secret: OWNER_CLIENT_SECRET.into(),
-                    roles: vec![roles::APP_READ_WRITE_OWNED_BY.into()],
-                    owned_applications: vec!["c3d4e5f6-0000-4000-8000-000000000001".into()],
-                },
+                client(
+                    OPERATOR_CLIENT_ID,
+                    OPERATOR_CLIENT_SECRET,
+                    roles::SYNC_READ_WRITE_ALL,
+                    &[],
+                ),
+                client(
+                    READER_CLIENT_ID,
+                    READER_CLIENT_SECRET,
+                    roles::SYNC_READ_ALL,
+                    &[],
+                ),
+                client(
+                    OWNER_CLIENT_ID,
+                    OWNER_CLIENT_SECRET,
+                    roles::APP_READ_WRITE_OWNED_BY,
+                    &[PAUSED.application_id],
+                ),
             ],
             service_principals: vec![
                 sp(
-                    1,
+                    PAUSED,
                     "Contoso SCIM app",
-                    JobSeed::new("scim.e4bbf44533ea4eabb17027f3a92e92aa", Paused),
+                    JobSeed::new(PAUSED.job_id, Paused),
                 ),
-                sp(2, "Slack", quarantined),
+                sp(QUARANTINED, "Slack", quarantined),
+                sp(ACTIVE, "Box", JobSeed::new(ACTIVE.job_id, Active)),
                 sp(
-                    3,
-                    "Box",
-                    JobSeed::new("BoxOutDelta.4c1d9e7b2a3f4e5d8c6b7a9f0e1d2c3b", Active),
-                ),
-                sp(
-                    4,
+                    NOT_CONFIGURED,
                     "Salesforce Sandbox",
-                    JobSeed::new(
-                        "SfSandboxOutDelta.9f8e7d6c5b4a39281706f5e4d3c2b1a0",
-                        NotConfigured,
-                    ),
+                    JobSeed::new(NOT_CONFIGURED.job_id, NotConfigured),
                 ),
             ],
         }

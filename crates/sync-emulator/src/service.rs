@@ -16,6 +16,7 @@ use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::json;
+use time::OffsetDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 
@@ -51,10 +52,12 @@ impl Shared {
     }
 }
 
-/// The ids every answer carries.
+/// What every answer to one request shares: its ids, and the virtual time
+/// it arrived (read once, so no reply helper needs the state lock).
 struct Ids {
     request_id: String,
     client_request_id: String,
+    now: OffsetDateTime,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -71,9 +74,11 @@ pub(crate) async fn handle(
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .unwrap_or_else(|| request_id.clone());
+    let now = shared.lock().clock.now();
     let ids = Ids {
         request_id,
         client_request_id,
+        now,
     };
     let path = request.uri().path().to_owned();
     let reply = if let Some(rest) = path.strip_prefix("/_emulator/") {
@@ -127,10 +132,9 @@ fn no_content(ids: &Ids, warning: Option<&str>) -> Reply {
     finish(b, Bytes::new())
 }
 
-fn graph_error(shared: &Shared, status: StatusCode, code: &str, message: &str, ids: &Ids) -> Reply {
-    let now = shared.lock().clock.now();
+fn graph_error(status: StatusCode, code: &str, message: &str, ids: &Ids) -> Reply {
     let mut inner = InnerError::default();
-    inner.date = now.format(INNER_DATE).ok();
+    inner.date = ids.now.format(INNER_DATE).ok();
     inner.request_id = Some(ids.request_id.clone());
     inner.client_request_id = Some(ids.client_request_id.clone());
     let mut envelope = GraphErrorResponse::new(code, message);
@@ -140,7 +144,6 @@ fn graph_error(shared: &Shared, status: StatusCode, code: &str, message: &str, i
 
 fn unauthorized(shared: &Shared, message: &str, ids: &Ids) -> Reply {
     let mut reply = graph_error(
-        shared,
         StatusCode::UNAUTHORIZED,
         "InvalidAuthenticationToken",
         message,
@@ -267,7 +270,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     // The front end answers 411 before anything else looks at the request.
     if needs_length(&request) {
         return graph_error(
-            shared,
             StatusCode::LENGTH_REQUIRED,
             "LengthRequired",
             "A POST request must carry a Content-Length header (use Content-Length: 0 when there is no body).",
@@ -277,7 +279,7 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     let route = match parse_route(path) {
         Ok(r) => r,
         Err(message) => {
-            return graph_error(shared, StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
+            return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
         }
     };
     let allowed = if route.action.is_some() {
@@ -287,7 +289,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     };
     if *request.method() != allowed {
         let mut reply = graph_error(
-            shared,
             StatusCode::METHOD_NOT_ALLOWED,
             "BadRequest",
             &format!(
@@ -317,7 +318,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
         Ok(b) => b,
         Err(()) => {
             return graph_error(
-                shared,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestEntityTooLarge",
                 "The request body is too large.",
@@ -327,7 +327,7 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     };
 
     let mut state = shared.lock();
-    let now = state.clock.now();
+    let now = ids.now;
     // Authentication.
     let token = bearer
         .split_once(' ')
@@ -365,7 +365,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     let Some(sp_index) = state.find_owner(&route.owner) else {
         drop(state);
         return graph_error(
-            shared,
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
             &format!(
@@ -383,7 +382,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     if !allowed {
         drop(state);
         return graph_error(
-            shared,
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",
             "Insufficient privileges to complete the operation.",
@@ -398,7 +396,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     else {
         drop(state);
         return graph_error(
-            shared,
             StatusCode::NOT_FOUND,
             "ResourceNotFound",
             &format!("The synchronization job '{}' was not found.", route.job_id),
@@ -425,7 +422,7 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
         Some(action) => {
             if let Err(message) = check_start_body(route.version, &body) {
                 drop(state);
-                return graph_error(shared, StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
+                return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
             }
             let timings = state.timings.clone();
             let effect = state.service_principals[sp_index].jobs[job_index].start(now, &timings);
@@ -495,8 +492,7 @@ fn entra_error(
     text: &str,
     ids: &Ids,
 ) -> Reply {
-    let now = shared.lock().clock.now();
-    let timestamp = now.format(ENTRA_TIMESTAMP).unwrap_or_default();
+    let timestamp = ids.now.format(ENTRA_TIMESTAMP).unwrap_or_default();
     let body = json!({
         "error": error,
         "error_description": format!(
@@ -767,7 +763,6 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
                 .and_then(|s| Duration::try_from_secs_f64(s).ok());
             let Some(by) = seconds else {
                 return graph_error(
-                    shared,
                     StatusCode::BAD_REQUEST,
                     "BadRequest",
                     "Send {\"seconds\": N} with N >= 0.",
@@ -782,7 +777,6 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
             json_reply(StatusCode::OK, ids, &json!({ "now": rfc3339(now) }))
         }
         (_, other) => graph_error(
-            shared,
             StatusCode::NOT_FOUND,
             "NotFound",
             &format!(

@@ -9,20 +9,21 @@ use std::time::Duration;
 
 use graph_model::{SynchronizationJob, SynchronizationStatusCode};
 use serde_json::Value;
+use sync_emulator::default_ids::{ACTIVE, NOT_CONFIGURED, PAUSED, QUARANTINED};
 use sync_emulator::{Emulator, EmulatorOptions, RunningEmulator, WARNING_HEADER, default_ids};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const PAUSED_SP: &str = "a1b2c3d4-0000-4000-8000-000000000001";
-const PAUSED_APP_ID: &str = "b2c3d4e5-0000-4000-8000-000000000001";
-const PAUSED_APP: &str = "c3d4e5f6-0000-4000-8000-000000000001";
-const PAUSED_JOB: &str = "scim.e4bbf44533ea4eabb17027f3a92e92aa";
-const QUARANTINED_SP: &str = "a1b2c3d4-0000-4000-8000-000000000002";
-const QUARANTINED_JOB: &str = "Slack.0ab4c7e81f0d4a3c9e2b5d6f7a8b9c0d";
-const ACTIVE_SP: &str = "a1b2c3d4-0000-4000-8000-000000000003";
-const ACTIVE_JOB: &str = "BoxOutDelta.4c1d9e7b2a3f4e5d8c6b7a9f0e1d2c3b";
-const NEW_SP: &str = "a1b2c3d4-0000-4000-8000-000000000004";
-const NEW_JOB: &str = "SfSandboxOutDelta.9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+const PAUSED_SP: &str = PAUSED.service_principal_id;
+const PAUSED_APP_ID: &str = PAUSED.app_id;
+const PAUSED_APP: &str = PAUSED.application_id;
+const PAUSED_JOB: &str = PAUSED.job_id;
+const QUARANTINED_SP: &str = QUARANTINED.service_principal_id;
+const QUARANTINED_JOB: &str = QUARANTINED.job_id;
+const ACTIVE_SP: &str = ACTIVE.service_principal_id;
+const ACTIVE_JOB: &str = ACTIVE.job_id;
+const NEW_SP: &str = NOT_CONFIGURED.service_principal_id;
+const NEW_JOB: &str = NOT_CONFIGURED.job_id;
 
 struct Answer {
     status: u16,

@@ -237,8 +237,7 @@ impl SyncJobsClient {
         options: &StartOptions,
     ) -> Result<StartOutcome, Error> {
         let request = self.start_request(job, options)?;
-        let response = self.graph.send(&request).await?;
-        check_status(request.operation, &response)?;
+        let response = self.execute(&request).await?;
         let result = if response.status == 200 && !response.body.is_empty() {
             Some(decode::<StringKeyStringValuePair>(
                 request.operation,
@@ -284,9 +283,16 @@ impl SyncJobsClient {
     ) -> Result<SynchronizationJob, Error> {
         let mut request = requests::get_job(job, options.version);
         set_client_request_id(&mut request, options.client_request_id.as_deref())?;
-        let response = self.graph.send(&request).await?;
-        check_status(request.operation, &response)?;
+        let response = self.execute(&request).await?;
         decode(request.operation, &response)
+    }
+
+    /// Sends `request` and checks the answer is a success its operation
+    /// documents: what every action has in common.
+    async fn execute(&self, request: &Request) -> Result<HttpResponse, Error> {
+        let response = self.graph.send(request).await?;
+        check_status(request.operation, &response)?;
+        Ok(response)
     }
 }
 

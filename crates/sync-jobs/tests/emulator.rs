@@ -10,15 +10,12 @@ use graph_model::{ApiVersion, JobRef, NationalCloud, SynchronizationStatusCode};
 use graph_transport::{
     ClientOptions, GraphClient, HyperTransport, ReqwestTransport, Transport, TransportOptions,
 };
+use sync_emulator::default_ids::{PAUSED, QUARANTINED};
 use sync_emulator::{Emulator, EmulatorOptions, RunningEmulator, default_ids};
 use sync_jobs::{Error, GetOptions, StartOptions, SyncJobsClient};
 
-const PAUSED_SP: &str = "a1b2c3d4-0000-4000-8000-000000000001";
-const PAUSED_APP_ID: &str = "b2c3d4e5-0000-4000-8000-000000000001";
-const PAUSED_APP: &str = "c3d4e5f6-0000-4000-8000-000000000001";
-const PAUSED_JOB: &str = "scim.e4bbf44533ea4eabb17027f3a92e92aa";
-const QUARANTINED_SP: &str = "a1b2c3d4-0000-4000-8000-000000000002";
-const QUARANTINED_JOB: &str = "Slack.0ab4c7e81f0d4a3c9e2b5d6f7a8b9c0d";
+const PAUSED_SP: &str = PAUSED.service_principal_id;
+const PAUSED_JOB: &str = PAUSED.job_id;
 
 fn backends() -> Vec<(&'static str, Arc<dyn Transport>)> {
     let options = TransportOptions::default();
@@ -71,8 +68,8 @@ fn operator(emu: &RunningEmulator, transport: Arc<dyn Transport>) -> SyncJobsCli
 async fn start_a_paused_job_end_to_end_on_each_backend_owner_form_and_version() {
     let jobs = [
         JobRef::service_principal(PAUSED_SP, PAUSED_JOB).unwrap(),
-        JobRef::service_principal_app_id(PAUSED_APP_ID, PAUSED_JOB).unwrap(),
-        JobRef::application(PAUSED_APP, PAUSED_JOB).unwrap(),
+        JobRef::service_principal_app_id(PAUSED.app_id, PAUSED_JOB).unwrap(),
+        JobRef::application(PAUSED.application_id, PAUSED_JOB).unwrap(),
     ];
     for (name, transport) in backends() {
         for job in &jobs {
@@ -116,7 +113,8 @@ async fn one_token_request_serves_many_concurrent_calls() {
     for (name, transport) in backends() {
         let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
         let jobs_client = operator(&emu, transport);
-        let job = JobRef::service_principal(QUARANTINED_SP, QUARANTINED_JOB).unwrap();
+        let job = JobRef::service_principal(QUARANTINED.service_principal_id, QUARANTINED.job_id)
+            .unwrap();
         let mut calls = tokio::task::JoinSet::new();
         for _ in 0..20 {
             let (c, j) = (jobs_client.clone(), job.clone());
