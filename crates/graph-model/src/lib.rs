@@ -42,6 +42,7 @@ mod job;
 mod job_ref;
 mod lenient;
 pub mod request;
+mod restart;
 
 pub use cloud::{ApiVersion, CloudError, CustomCloud, NationalCloud, UnknownApiVersion};
 pub use duration::{DurationParseError, IsoDuration};
@@ -61,6 +62,7 @@ pub use job::{
 pub use job_ref::{InvalidIdError, JobOwner, JobRef, push_segment};
 pub use lenient::{format_timestamp, parse_timestamp};
 pub use request::{Operation, Request, RequestError, operations};
+pub use restart::{RestartScope, SynchronizationJobRestartCriteria};
 
 /// Request values for each operation (re-exported from [`request`]).
 pub mod requests {
