@@ -27,26 +27,33 @@ pub struct Operation {
     pub success: &'static [u16],
 }
 
+impl Operation {
+    /// Describes an operation, e.g. one this crate does not build yet.
+    pub const fn new(
+        name: &'static str,
+        method: Method,
+        idempotent: bool,
+        success: &'static [u16],
+    ) -> Self {
+        Operation {
+            name,
+            method,
+            idempotent,
+            success,
+        }
+    }
+}
+
 /// The operations this crate builds requests for.
 pub mod operations {
     use super::*;
 
     /// `POST …/jobs/{jobId}/start`: 204 No Content. A service that answers
     /// 200 with a body (as an early beta draft described) is also accepted.
-    pub static START: Operation = Operation {
-        name: "start",
-        method: Method::POST,
-        idempotent: false,
-        success: &[204, 200],
-    };
+    pub static START: Operation = Operation::new("start", Method::POST, false, &[204, 200]);
 
     /// `GET …/jobs/{jobId}`: 200 with the job.
-    pub static GET_JOB: Operation = Operation {
-        name: "get",
-        method: Method::GET,
-        idempotent: true,
-        success: &[200],
-    };
+    pub static GET_JOB: Operation = Operation::new("get", Method::GET, true, &[200]);
 }
 
 /// A request to Graph, relative to a version root.
@@ -56,10 +63,8 @@ pub mod operations {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Request {
-    /// What the request does.
+    /// What the request does (and so its method).
     pub operation: &'static Operation,
-    /// The HTTP method (the operation's).
-    pub method: Method,
     /// The API version.
     pub version: ApiVersion,
     /// The percent-encoded path, starting with `/`.
@@ -94,12 +99,16 @@ impl Request {
     pub fn new(operation: &'static Operation, version: ApiVersion, path: String) -> Self {
         Request {
             operation,
-            method: operation.method.clone(),
             version,
             path,
             headers: HeaderMap::new(),
             body: Bytes::new(),
         }
+    }
+
+    /// The HTTP method: the operation's.
+    pub fn method(&self) -> &Method {
+        &self.operation.method
     }
 
     /// Sets a JSON body and its `Content-Type`.
@@ -137,7 +146,7 @@ impl Request {
 /// use graph_model::{ApiVersion, JobRef, requests};
 /// let job = JobRef::application("app-object-id", "scim.0123")?;
 /// let req = requests::start(&job, ApiVersion::Beta, &[])?;
-/// assert_eq!(req.method, http::Method::POST);
+/// assert_eq!(req.method(), http::Method::POST);
 /// assert_eq!(req.path, "/applications/app-object-id/synchronization/jobs/scim.0123/start");
 /// assert!(req.body.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -197,7 +206,7 @@ mod tests {
         for (job, path) in owners() {
             for version in [ApiVersion::V1, ApiVersion::Beta] {
                 let req = start(&job, version, &[]).unwrap();
-                assert_eq!(req.method, Method::POST);
+                assert_eq!(req.method(), Method::POST);
                 assert_eq!(req.version, version);
                 assert_eq!(req.path, format!("{path}/start"));
                 assert!(req.body.is_empty());
@@ -213,7 +222,7 @@ mod tests {
         for (job, path) in owners() {
             for version in [ApiVersion::V1, ApiVersion::Beta] {
                 let req = get_job(&job, version);
-                assert_eq!(req.method, Method::GET);
+                assert_eq!(req.method(), Method::GET);
                 assert_eq!(req.path, path);
                 assert!(req.operation.idempotent);
             }

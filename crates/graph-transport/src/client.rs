@@ -178,12 +178,15 @@ impl GraphClient {
             headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         }
         if request.body.is_empty()
-            && matches!(request.method, Method::POST | Method::PUT | Method::PATCH)
+            && matches!(
+                *request.method(),
+                Method::POST | Method::PUT | Method::PATCH
+            )
         {
             headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
         Ok(HttpRequest {
-            method: request.method.clone(),
+            method: request.method().clone(),
             url,
             headers,
             body: request.body.clone(),
