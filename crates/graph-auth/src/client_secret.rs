@@ -290,10 +290,12 @@ pub(crate) fn read_token_response(
         .ok_or_else(|| {
             CredentialError::InvalidResponse("expires_in is missing or invalid".into())
         })?;
-    Ok(AccessToken::new(
-        parsed.access_token,
-        requested_at + Duration::from_secs(lifetime),
-    ))
+    let expires_on = requested_at
+        .checked_add(Duration::from_secs(lifetime))
+        .ok_or_else(|| {
+            CredentialError::InvalidResponse(format!("expires_in {lifetime} is out of range"))
+        })?;
+    Ok(AccessToken::new(parsed.access_token, expires_on))
 }
 
 #[cfg(test)]
@@ -431,6 +433,19 @@ mod tests {
             );
             assert!(!err.to_string().contains("leak-me"), "{err}");
         }
+        // A lifetime past the end of time is an error, not a panic.
+        let mut transport = MockTransport::new();
+        transport.expect_send().returning(|_| {
+            Ok(answer(
+                200,
+                r#"{"token_type":"Bearer","expires_in":18446744073709551615,"access_token":"a"}"#,
+            ))
+        });
+        let err = credential(transport, NationalCloud::Global)
+            .get_token(&["s"])
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
         // expires_in as a string is fine.
         let mut transport = MockTransport::new();
         transport.expect_send().returning(|_| {

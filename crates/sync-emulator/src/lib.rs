@@ -59,7 +59,7 @@ use tokio::task::JoinSet;
 
 pub use seed::{ClientSeed, JobSeed, Seed, SeedError, ServicePrincipalSeed, default_ids, roles};
 pub use service::WARNING_HEADER;
-pub use state::{ActionRecord, Stats};
+pub use state::{ActionRecord, ClockError, MAX_CLOCK_OFFSET, Stats};
 
 use service::Shared;
 use state::{State, Timings};
@@ -113,6 +113,9 @@ pub enum EmulatorError {
     /// The seed is invalid.
     #[error(transparent)]
     Seed(#[from] SeedError),
+    /// An option is out of range.
+    #[error("invalid emulator options: {0}")]
+    InvalidOptions(String),
     /// The port could not be bound.
     #[error("could not listen on 127.0.0.1:{port}")]
     Bind {
@@ -184,9 +187,19 @@ impl Emulator {
     /// runtime until [`RunningEmulator::shutdown`] or drop.
     ///
     /// # Errors
-    /// When the seed is invalid or the port cannot be bound.
+    /// When the seed or an option is invalid, or the port cannot be bound.
     pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, EmulatorError> {
         options.seed.validate()?;
+        for (name, value) in [
+            ("first_cycle", options.first_cycle),
+            ("token_lifetime", options.token_lifetime),
+        ] {
+            if value > MAX_CLOCK_OFFSET {
+                return Err(EmulatorError::InvalidOptions(format!(
+                    "{name} of {value:?} is more than 100 years"
+                )));
+            }
+        }
         let listener = TcpListener::bind(("127.0.0.1", options.port))
             .await
             .map_err(|source| EmulatorError::Bind {
@@ -363,10 +376,14 @@ impl RunningEmulator {
     }
 
     /// Moves the virtual clock forward (jobs advance, tokens age).
-    pub fn advance_clock(&self, by: Duration) {
+    ///
+    /// # Errors
+    /// When the clock would run more than 100 years ahead of real time.
+    pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
         let mut state = self.shared.lock();
-        state.clock.advance(by);
+        state.clock.advance(by)?;
         state.tick();
+        Ok(())
     }
 
     /// Stops serving and waits for the server task to end.

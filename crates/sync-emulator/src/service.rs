@@ -770,7 +770,10 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
                 );
             };
             let mut state = shared.lock();
-            state.clock.advance(by);
+            if let Err(e) = state.clock.advance(by) {
+                drop(state);
+                return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.to_string(), ids);
+            }
             state.tick();
             let now = state.clock.now();
             drop(state);

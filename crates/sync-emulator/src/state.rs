@@ -42,9 +42,32 @@ impl VirtualClock {
         self.time_start + self.real_start.elapsed() + self.offset
     }
 
-    pub(crate) fn advance(&mut self, by: Duration) {
-        self.offset += by;
+    /// Moves the clock forward by `by`.
+    ///
+    /// # Errors
+    /// When the clock would pass [`MAX_CLOCK_OFFSET`] ahead of real time;
+    /// the clock is then unchanged.
+    pub(crate) fn advance(&mut self, by: Duration) -> Result<(), ClockError> {
+        let offset = self
+            .offset
+            .checked_add(by)
+            .filter(|o| *o <= MAX_CLOCK_OFFSET)
+            .ok_or(ClockError { requested: by })?;
+        self.offset = offset;
+        Ok(())
     }
+}
+
+/// How far ahead of real time the virtual clock may run: 100 years, which
+/// keeps every date the emulator computes far inside the representable range.
+pub const MAX_CLOCK_OFFSET: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// The virtual clock cannot move that far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot advance the clock by {requested:?}: it may run at most 100 years ahead")]
+pub struct ClockError {
+    /// The advance that was asked for.
+    pub requested: Duration,
 }
 
 /// One action the emulator applied (or accepted), in order.

@@ -520,7 +520,7 @@ async fn tokens_expire_on_the_virtual_clock() {
     let token = operator(&emu).await;
     let path = job_path("v1.0", PAUSED_SP, PAUSED_JOB);
     assert_eq!(get(&emu, &token, &path).await.status, 200);
-    emu.advance_clock(Duration::from_secs(3600));
+    emu.advance_clock(Duration::from_secs(3600)).unwrap();
     let a = get(&emu, &token, &path).await;
     assert_eq!(a.status, 401);
     assert!(
@@ -586,6 +586,30 @@ async fn control_api_lists_jobs_and_actions() {
     )
     .await;
     assert_eq!(bad.status, 400);
+
+    // Far past the end of time: refused, and the emulator keeps working.
+    let huge = br#"{"seconds": 1e18}"#;
+    let bad = raw(
+        emu.addr(),
+        &format!(
+            "POST /_emulator/clock/advance HTTP/1.1\r\ncontent-length: {}",
+            huge.len()
+        ),
+        huge,
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("100 years")
+    );
+    assert!(emu.advance_clock(Duration::MAX).is_err());
+    let clock = raw(emu.addr(), "GET /_emulator/clock HTTP/1.1", b"").await;
+    assert_eq!(clock.status, 200);
+    let job = get(&emu, &token, &job_path("v1.0", PAUSED_SP, PAUSED_JOB)).await;
+    assert_eq!(job.status, 200);
 }
 
 #[tokio::test]
@@ -599,6 +623,12 @@ async fn seeds_are_validated() {
             .is_err()
     );
     assert!(sync_emulator::Seed::from_json("{\"tenant_id\": \"t\", \"surprise\": 1}").is_err());
+    let mut options = EmulatorOptions::default();
+    options.first_cycle = Duration::MAX;
+    assert!(matches!(
+        Emulator::start(options).await,
+        Err(sync_emulator::EmulatorError::InvalidOptions(_))
+    ));
     let round_trip = serde_json::to_string(&sync_emulator::Seed::default_seed()).unwrap();
     assert_eq!(
         sync_emulator::Seed::from_json(&round_trip).unwrap(),
