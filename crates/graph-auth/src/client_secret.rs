@@ -9,7 +9,7 @@ use bytes::Bytes;
 use graph_model::{NationalCloud, http};
 use graph_transport::{
     AccessToken, CLIENT_REQUEST_ID, CredentialError, HttpRequest, HttpResponse, Secret,
-    TokenCredential, Transport, USER_AGENT_PRODUCT, is_loopback,
+    TokenCredential, Transport, USER_AGENT_PRODUCT, secrets_allowed,
 };
 use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method};
@@ -198,12 +198,12 @@ fn token_url(options: &CredentialOptions, tenant: &str) -> Result<Url, Credentia
     let url = Url::parse(&text).map_err(|e| {
         CredentialError::Configuration(format!("invalid token endpoint {text:?}: {e}"))
     })?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if options.allow_http_loopback && is_loopback(&url) => Ok(url),
-        _ => Err(CredentialError::Configuration(format!(
+    if secrets_allowed(&url, options.allow_http_loopback) {
+        Ok(url)
+    } else {
+        Err(CredentialError::Configuration(format!(
             "refusing to send a client secret to {text}: use https (plain http is only allowed to a loopback host, when allowed)"
-        ))),
+        )))
     }
 }
 

@@ -283,10 +283,21 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn check_scheme(url: &Url, allow_http_loopback: bool) -> Result<(), Error> {
+/// Whether a secret (token, client secret) may be sent to `url`: always over
+/// https; over plain http only to a loopback host, and only when allowed.
+pub fn secrets_allowed(url: &Url, allow_http_loopback: bool) -> bool {
     match url.scheme() {
-        "https" => Ok(()),
-        "http" if allow_http_loopback && is_loopback(url) => Ok(()),
+        "https" => true,
+        "http" => allow_http_loopback && is_loopback(url),
+        _ => false,
+    }
+}
+
+fn check_scheme(url: &Url, allow_http_loopback: bool) -> Result<(), Error> {
+    if secrets_allowed(url, allow_http_loopback) {
+        return Ok(());
+    }
+    match url.scheme() {
         "http" => Err(Error::InsecureUrl {
             url: url.as_str().to_owned(),
         }),

@@ -72,7 +72,9 @@ mod reqwest_backend;
 mod tls;
 mod transport;
 
-pub use client::{CLIENT_REQUEST_ID, ClientOptions, GraphClient, USER_AGENT_PRODUCT, is_loopback};
+pub use client::{
+    CLIENT_REQUEST_ID, ClientOptions, GraphClient, USER_AGENT_PRODUCT, is_loopback, secrets_allowed,
+};
 pub use credential::{AccessToken, CredentialError, Secret, TokenCredential};
 pub use error::{Error, GraphServiceError, retry_after};
 #[cfg(feature = "hyper")]

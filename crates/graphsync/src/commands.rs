@@ -36,7 +36,13 @@ fn client(settings: &Settings, backend: Backend) -> Result<SyncJobsClient, u8> {
 
 /// `graphsync start`.
 pub(crate) async fn start(args: StartArgs, backend: Backend) -> u8 {
-    match start_inner(args, backend).await {
+    exit_code(start_inner(args, backend).await)
+}
+
+/// Commands stop at the first failure with `?`; either way the value is the
+/// exit status.
+fn exit_code(result: Result<u8, u8>) -> u8 {
+    match result {
         Ok(code) | Err(code) => code,
     }
 }
@@ -131,26 +137,25 @@ pub(crate) fn what_if(operation: &str, job: &JobRef, http: &HttpRequest) -> Stri
 
 /// `graphsync get`.
 pub(crate) async fn get(args: GetArgs, backend: Backend) -> u8 {
-    let run = async {
-        let settings = settings()?;
-        let job = job_ref(&args.target)?;
-        let jobs = client(&settings, backend)?;
-        match jobs
-            .get_with(&job, &GetOptions::version(args.target.version()))
-            .await
-        {
-            Ok(j) => {
-                println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
-                Ok(EXIT_OK)
-            }
-            Err(e) => {
-                eprint!("{}", render(&e, "get"));
-                Err(EXIT_FAILED)
-            }
+    exit_code(get_inner(args, backend).await)
+}
+
+async fn get_inner(args: GetArgs, backend: Backend) -> Result<u8, u8> {
+    let settings = settings()?;
+    let job = job_ref(&args.target)?;
+    let jobs = client(&settings, backend)?;
+    match jobs
+        .get_with(&job, &GetOptions::version(args.target.version()))
+        .await
+    {
+        Ok(j) => {
+            println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+            Ok(EXIT_OK)
         }
-    };
-    match run.await {
-        Ok(code) | Err(code) => code,
+        Err(e) => {
+            eprint!("{}", render(&e, "get"));
+            Err(EXIT_FAILED)
+        }
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use graph_model::{
-    ApiVersion, GraphErrorResponse, InnerError, JobOwner, SynchronizationJobApplicationParameters,
+    ApiVersion, GraphErrorResponse, InnerError, JobOwner, NationalCloud,
+    SynchronizationJobApplicationParameters, format_timestamp,
 };
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
@@ -20,7 +21,7 @@ use time::OffsetDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 
-use crate::state::{Access, ActionRecord, State, authorized, rfc3339};
+use crate::state::{Access, ActionRecord, State, authorized};
 
 /// Bodies larger than this are refused with 413.
 const MAX_BODY: usize = 1 << 20;
@@ -74,20 +75,28 @@ pub(crate) async fn handle(
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .unwrap_or_else(|| request_id.clone());
-    let now = shared.lock().clock.now();
+    let path = request.uri().path().to_owned();
+    let control_rest = path.strip_prefix("/_emulator/").map(str::to_owned);
+    let is_token = control_rest.is_none() && path.ends_with("/oauth2/v2.0/token");
+    let now = {
+        let mut state = shared.lock();
+        match (&control_rest, is_token) {
+            (Some(_), _) => {}
+            (None, true) => state.stats.token_requests += 1,
+            (None, false) => state.stats.graph_requests += 1,
+        }
+        state.clock.now()
+    };
     let ids = Ids {
         request_id,
         client_request_id,
         now,
     };
-    let path = request.uri().path().to_owned();
-    let reply = if let Some(rest) = path.strip_prefix("/_emulator/") {
+    let reply = if let Some(rest) = &control_rest {
         control(&shared, request, rest, &ids).await
-    } else if path.ends_with("/oauth2/v2.0/token") {
-        shared.lock().stats.token_requests += 1;
+    } else if is_token {
         token_endpoint(&shared, request, &path, &ids).await
     } else {
-        shared.lock().stats.graph_requests += 1;
         graph(&shared, request, &path, &ids).await
     };
     Ok(reply)
@@ -328,6 +337,7 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
 
     let mut state = shared.lock();
     let now = ids.now;
+    state.tick();
     // Authentication.
     let token = bearer
         .split_once(' ')
@@ -354,14 +364,12 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             ids,
         );
     }
-    let client_id = info.client_id.clone();
     let access = if route.action.is_some() {
         Access::Write
     } else {
         Access::Read
     };
 
-    state.tick();
     let Some(sp_index) = state.find_owner(&route.owner) else {
         drop(state);
         return graph_error(
@@ -374,12 +382,11 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             ids,
         );
     };
-    let application_id = state.service_principals[sp_index].application_id.clone();
-    let allowed = state
-        .tokens
-        .get(token)
-        .is_some_and(|info| authorized(info, access, &application_id));
-    if !allowed {
+    if !authorized(
+        info,
+        access,
+        &state.service_principals[sp_index].application_id,
+    ) {
         drop(state);
         return graph_error(
             StatusCode::FORBIDDEN,
@@ -388,6 +395,7 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             ids,
         );
     }
+    let client_id = info.client_id.clone();
     let sp_id = state.service_principals[sp_index].id.clone();
     let Some(job_index) = state.service_principals[sp_index]
         .jobs
@@ -437,7 +445,7 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             };
             let record = state.record(ActionRecord {
                 sequence: 0,
-                time: rfc3339(now),
+                time: format_timestamp(&now),
                 action: action.to_owned(),
                 api_version: route.version.to_string(),
                 service_principal_id: sp_id,
@@ -520,16 +528,18 @@ fn entra_error(
 /// against the emulator unchanged).
 fn scope_resource_ok(shared: &Shared, resource: &str) -> bool {
     let resource = resource.trim_end_matches('/');
+    // Graph's own app id is also a valid resource name.
+    const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
     resource.eq_ignore_ascii_case(&shared.base_url)
+        || resource.eq_ignore_ascii_case(GRAPH_APP_ID)
         || [
-            "https://graph.microsoft.com",
-            "https://graph.microsoft.us",
-            "https://dod-graph.microsoft.us",
-            "https://microsoftgraph.chinacloudapi.cn",
-            "00000003-0000-0000-c000-000000000000",
+            NationalCloud::Global,
+            NationalCloud::UsGovL4,
+            NationalCloud::UsGovL5Dod,
+            NationalCloud::China,
         ]
         .iter()
-        .any(|r| resource.eq_ignore_ascii_case(r))
+        .any(|c| resource.eq_ignore_ascii_case(c.graph_root()))
 }
 
 async fn token_endpoint(
@@ -754,7 +764,11 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
         }
         (Method::GET, "clock") => {
             let now = shared.lock().clock.now();
-            json_reply(StatusCode::OK, ids, &json!({ "now": rfc3339(now) }))
+            json_reply(
+                StatusCode::OK,
+                ids,
+                &json!({ "now": format_timestamp(&now) }),
+            )
         }
         (Method::POST, "clock/advance") => {
             let seconds = serde_json::from_slice::<serde_json::Value>(&body)
@@ -777,7 +791,11 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
             state.tick();
             let now = state.clock.now();
             drop(state);
-            json_reply(StatusCode::OK, ids, &json!({ "now": rfc3339(now) }))
+            json_reply(
+                StatusCode::OK,
+                ids,
+                &json!({ "now": format_timestamp(&now) }),
+            )
         }
         (_, other) => graph_error(
             StatusCode::NOT_FOUND,

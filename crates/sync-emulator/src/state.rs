@@ -9,7 +9,7 @@ use graph_model::{
     IsoDuration, JobOwner, KeyValuePair, QuarantineReason, SynchronizationError,
     SynchronizationJob, SynchronizationQuarantine, SynchronizationSchedule,
     SynchronizationScheduleState, SynchronizationStatus, SynchronizationStatusCode,
-    SynchronizationTaskExecution, SynchronizationTaskExecutionResult, format_timestamp,
+    SynchronizationTaskExecution, SynchronizationTaskExecutionResult,
 };
 use serde::Serialize;
 
@@ -279,10 +279,8 @@ fn interval(text: &str) -> Option<IsoDuration> {
     text.parse().ok()
 }
 
-fn never() -> OffsetDateTime {
-    // 0001-01-01T00:00:00Z, Graph's "never".
-    graph_model::parse_timestamp("0001-01-01T00:00:00Z").unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
+/// Graph's "never": 0001-01-01T00:00:00Z.
+const NEVER: OffsetDateTime = time::macros::datetime!(0001-01-01 0:00 UTC);
 
 fn execution(
     began: OffsetDateTime,
@@ -312,8 +310,8 @@ impl JobState {
         schedule.interval = interval(ACTIVE_INTERVAL);
         let mut status = SynchronizationStatus::default();
         status.code = Some(seed.status.clone());
-        status.steady_state_first_achieved_time = Some(never());
-        status.steady_state_last_achieved_time = Some(never());
+        status.steady_state_first_achieved_time = Some(NEVER);
+        status.steady_state_last_achieved_time = Some(NEVER);
 
         let past_run = |hours_ago: i64, result, error| {
             let began = now - graph_model::time::Duration::hours(hours_ago);
@@ -473,11 +471,6 @@ impl JobState {
             warning,
         }
     }
-}
-
-/// RFC 3339 text of a virtual time.
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    format_timestamp(&t)
 }
 
 #[cfg(test)]
