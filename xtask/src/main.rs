@@ -1,7 +1,12 @@
-//! Maintainer tasks: `cargo xtask ci` runs every gate CI runs.
+//! Maintainer tasks: `cargo xtask ci` runs every gate CI runs;
+//! `cargo xtask codegen` regenerates graph-model's generated modules from
+//! `spec/`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod codegen;
+
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -9,34 +14,51 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci     cargo fmt --check, cargo clippy (all targets and features, -D warnings),
-         cargo test --workspace (unit, integration and doc tests),
-         cargo doc (no warnings)
-  test   cargo test --workspace only";
+  ci                codegen --check, cargo fmt --check, cargo clippy (all targets
+                    and features, -D warnings), cargo test --workspace (unit,
+                    integration and doc tests), cargo doc (no warnings)
+  codegen           regenerate crates/graph-model/src/generated from spec/
+  codegen --check   fail if a generated file differs from what spec/ gives
+  test              cargo test --workspace only";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let steps: Vec<(&str, Vec<&str>)> = match args.first().map(String::as_str) {
-        Some("ci") => vec![
-            ("format", vec!["fmt", "--all", "--", "--check"]),
-            (
-                "lint",
-                vec![
-                    "clippy",
-                    "--workspace",
-                    "--all-targets",
-                    "--all-features",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ),
-            ("test", test_args()),
-            (
-                "docs",
-                vec!["doc", "--workspace", "--no-deps", "--all-features"],
-            ),
-        ],
+        Some("codegen") => {
+            return match args.get(1).map(String::as_str) {
+                None => codegen_write(),
+                Some("--check") => codegen_check(),
+                Some(_) => {
+                    eprintln!("{USAGE}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Some("ci") => {
+            if codegen_check() != ExitCode::SUCCESS {
+                return ExitCode::FAILURE;
+            }
+            vec![
+                ("format", vec!["fmt", "--all", "--", "--check"]),
+                (
+                    "lint",
+                    vec![
+                        "clippy",
+                        "--workspace",
+                        "--all-targets",
+                        "--all-features",
+                        "--",
+                        "-D",
+                        "warnings",
+                    ],
+                ),
+                ("test", test_args()),
+                (
+                    "docs",
+                    vec!["doc", "--workspace", "--no-deps", "--all-features"],
+                ),
+            ]
+        }
         Some("test") => vec![("test", test_args())],
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -81,6 +103,52 @@ fn main() -> ExitCode {
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
+}
+
+/// The workspace root: xtask lives one level below it.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn codegen_write() -> ExitCode {
+    match codegen::write(&root()) {
+        Ok(written) if written.is_empty() => {
+            eprintln!("xtask: codegen: generated files already match spec/");
+            ExitCode::SUCCESS
+        }
+        Ok(written) => {
+            for path in written {
+                eprintln!("xtask: codegen: wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask: codegen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn codegen_check() -> ExitCode {
+    match codegen::stale(&root()) {
+        Ok(stale) if stale.is_empty() => {
+            eprintln!("xtask: codegen: generated files match spec/");
+            ExitCode::SUCCESS
+        }
+        Ok(stale) => {
+            for path in stale {
+                eprintln!(
+                    "xtask: codegen: {} differs from what spec/ gives (edited by hand, or spec changed); run `cargo xtask codegen`",
+                    path.display()
+                );
+            }
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("xtask: codegen: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn test_args() -> Vec<&'static str> {

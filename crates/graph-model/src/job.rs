@@ -1,40 +1,10 @@
-//! `synchronizationJob` and everything nested in it.
-//!
-//! Field names follow the CSDL exactly (camelCase on the wire). Where the CSDL
-//! says a value cannot be null but the service has been seen to omit it or to
-//! send `""` (the GET example sends `""` for quarantine timestamps and reason;
-//! the overview example sends `"status": {}`), the Rust type is an `Option`
-//! (timestamps, enum members) or a defaulting value (counters, flags,
-//! collections), so one sloppy field never fails a whole response.
+//! Hand-written additions to the generated types (`generated/types.rs`):
+//! constructors for values users build, and helpers for reading jobs.
 
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::duration::{self, IsoDuration};
-use crate::enums::*;
-use crate::lenient::{boolean, int64, null_default, opt_enum, opt_timestamp};
-
-/// A provisioning job of an application or service principal.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationJob {
-    /// The job id, `{templateId}.{32 hex digits}`.
-    #[serde(default, deserialize_with = "null_default")]
-    pub id: String,
-    /// The id of the template the job was created from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template_id: Option<String>,
-    /// When and how often the job runs.
-    #[serde(default, deserialize_with = "null_default")]
-    pub schedule: SynchronizationSchedule,
-    /// The job's state and the outcome of its runs.
-    #[serde(default, deserialize_with = "null_default")]
-    pub status: SynchronizationStatus,
-    /// Settings of the job, some inherited from its template.
-    #[serde(default, deserialize_with = "null_default")]
-    pub synchronization_job_settings: Vec<KeyValuePair>,
-}
+use crate::generated::enums::*;
+use crate::generated::types::*;
 
 impl SynchronizationJob {
     /// A job with the given id and default (empty) state, for building values
@@ -47,67 +17,6 @@ impl SynchronizationJob {
     }
 }
 
-/// When a job runs (`synchronizationSchedule`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationSchedule {
-    /// When the schedule stops, if ever.
-    #[serde(default, with = "opt_timestamp")]
-    pub expiration: Option<OffsetDateTime>,
-    /// The time between runs.
-    #[serde(default, with = "duration::opt")]
-    pub interval: Option<IsoDuration>,
-    /// Whether the schedule is active, disabled or paused.
-    #[serde(default, with = "opt_enum")]
-    pub state: Option<SynchronizationScheduleState>,
-}
-
-/// A job's state and the outcome of its runs (`synchronizationStatus`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationStatus {
-    /// The state of the job; `None` when the service sent none.
-    #[serde(default, with = "opt_enum")]
-    pub code: Option<SynchronizationStatusCode>,
-    /// Consecutive runs that failed completely.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_successive_complete_failures: i64,
-    /// Whether object-level errors were pruned during the initial cycle
-    /// instead of quarantining the job.
-    #[serde(default, deserialize_with = "boolean::deserialize")]
-    pub escrows_pruned: bool,
-    /// The most recent run.
-    #[serde(default)]
-    pub last_execution: Option<SynchronizationTaskExecution>,
-    /// The most recent successful run.
-    #[serde(default)]
-    pub last_successful_execution: Option<SynchronizationTaskExecution>,
-    /// The most recent successful run that exported objects to the target.
-    #[serde(default)]
-    pub last_successful_execution_with_exports: Option<SynchronizationTaskExecution>,
-    /// Progress of the current run, per unit of work.
-    #[serde(default, deserialize_with = "null_default")]
-    pub progress: Vec<SynchronizationProgress>,
-    /// Set while the job is in quarantine.
-    #[serde(default)]
-    pub quarantine: Option<SynchronizationQuarantine>,
-    /// When the job first reached steady state; Graph writes
-    /// `0001-01-01T00:00:00Z` for "never".
-    #[serde(default, with = "opt_timestamp")]
-    pub steady_state_first_achieved_time: Option<OffsetDateTime>,
-    /// When the job last reached steady state; `0001-01-01T00:00:00Z` for "never".
-    #[serde(default, with = "opt_timestamp")]
-    pub steady_state_last_achieved_time: Option<OffsetDateTime>,
-    /// Objects synchronized so far, per source-to-target type mapping.
-    #[serde(default, deserialize_with = "null_default")]
-    pub synchronized_entry_count_by_type: Vec<StringKeyLongValuePair>,
-    /// Where to read about the job's current problem.
-    #[serde(default)]
-    pub troubleshooting_url: Option<String>,
-}
-
 impl SynchronizationStatus {
     /// When the job last reached steady state, or `None` if it never has
     /// (absent, or the `0001-01-01` placeholder).
@@ -115,128 +24,6 @@ impl SynchronizationStatus {
         self.steady_state_last_achieved_time
             .filter(|t| t.year() > 1)
     }
-}
-
-/// Why and since when a job is quarantined (`synchronizationQuarantine`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationQuarantine {
-    /// When the quarantine was last evaluated and imposed.
-    #[serde(default, with = "opt_timestamp")]
-    pub current_began: Option<OffsetDateTime>,
-    /// The error that caused the quarantine.
-    #[serde(default)]
-    pub error: Option<SynchronizationError>,
-    /// When the quarantine will next be re-evaluated.
-    #[serde(default, with = "opt_timestamp")]
-    pub next_attempt: Option<OffsetDateTime>,
-    /// Why the job is quarantined.
-    #[serde(default, with = "opt_enum")]
-    pub reason: Option<QuarantineReason>,
-    /// When the current series of quarantines began.
-    #[serde(default, with = "opt_timestamp")]
-    pub series_began: Option<OffsetDateTime>,
-    /// How many times the quarantine was re-evaluated and kept in this series.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub series_count: i64,
-}
-
-/// One run of a job (`synchronizationTaskExecution`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationTaskExecution {
-    /// The id of the run.
-    #[serde(default)]
-    pub activity_identifier: Option<String>,
-    /// Processed entries assigned to the application.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_entitled: i64,
-    /// Processed entries assigned for provisioning.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_entitled_for_provisioning: i64,
-    /// Entries escrowed because of errors.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_escrowed: i64,
-    /// Escrowed entries, including system-generated escrows.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_escrowed_raw: i64,
-    /// Entries exported to the target.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_exported: i64,
-    /// Entries that were expected to be exported.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_exports: i64,
-    /// Entries imported from the source.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_imported: i64,
-    /// Delta changes imported from the source.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_imported_deltas: i64,
-    /// Reference delta changes imported from the source.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub count_imported_reference_deltas: i64,
-    /// Set when the run hit an error.
-    #[serde(default)]
-    pub error: Option<SynchronizationError>,
-    /// How the run ended.
-    #[serde(default, with = "opt_enum")]
-    pub state: Option<SynchronizationTaskExecutionResult>,
-    /// When the run began.
-    #[serde(default, with = "opt_timestamp")]
-    pub time_began: Option<OffsetDateTime>,
-    /// When the run ended.
-    #[serde(default, with = "opt_timestamp")]
-    pub time_ended: Option<OffsetDateTime>,
-}
-
-/// An error the provisioning service met (`synchronizationError`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationError {
-    /// The error code, e.g. `SalesforceInvalidCredentials`.
-    #[serde(default)]
-    pub code: Option<String>,
-    /// What went wrong.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// Whether the tenant can fix it (as opposed to the service).
-    #[serde(default, deserialize_with = "boolean::deserialize")]
-    pub tenant_actionable: bool,
-}
-
-/// Progress of a run in one unit of work (`synchronizationProgress`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationProgress {
-    /// Units completed.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub completed_units: i64,
-    /// When this progress was observed.
-    #[serde(default, with = "opt_timestamp")]
-    pub progress_observation_date_time: Option<OffsetDateTime>,
-    /// Units in total.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub total_units: i64,
-    /// What a unit is.
-    #[serde(default)]
-    pub units: Option<String>,
-}
-
-/// A string key with a 64-bit count (`stringKeyLongValuePair`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct StringKeyLongValuePair {
-    /// The key, e.g. `"User to User"`.
-    #[serde(default, deserialize_with = "null_default")]
-    pub key: String,
-    /// The count.
-    #[serde(default, deserialize_with = "int64::deserialize")]
-    pub value: i64,
 }
 
 impl StringKeyLongValuePair {
@@ -249,22 +36,6 @@ impl StringKeyLongValuePair {
     }
 }
 
-/// A string key with a string value (`stringKeyStringValuePair`).
-///
-/// `provisionOnDemand` answers with one whose key and value are themselves
-/// JSON documents encoded as strings.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct StringKeyStringValuePair {
-    /// The key.
-    #[serde(default)]
-    pub key: Option<String>,
-    /// The value.
-    #[serde(default)]
-    pub value: Option<String>,
-}
-
 impl StringKeyStringValuePair {
     /// A pair.
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -273,19 +44,6 @@ impl StringKeyStringValuePair {
             value: Some(value.into()),
         }
     }
-}
-
-/// A named setting (`keyValuePair`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct KeyValuePair {
-    /// The setting's name, e.g. `QuarantineTooManyDeletesThreshold`.
-    #[serde(default, deserialize_with = "null_default")]
-    pub name: String,
-    /// The setting's value.
-    #[serde(default)]
-    pub value: Option<String>,
 }
 
 impl KeyValuePair {
@@ -298,20 +56,6 @@ impl KeyValuePair {
     }
 }
 
-/// A connection secret (`synchronizationSecretKeyStringValuePair`).
-///
-/// `Debug` does not print the value: these are credentials.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationSecretKeyStringValuePair {
-    /// Which secret this is.
-    pub key: SynchronizationSecret,
-    /// The secret's value.
-    #[serde(default)]
-    pub value: Option<String>,
-}
-
 impl SynchronizationSecretKeyStringValuePair {
     /// A secret.
     pub fn new(key: SynchronizationSecret, value: impl Into<String>) -> Self {
@@ -322,29 +66,6 @@ impl SynchronizationSecretKeyStringValuePair {
     }
 }
 
-impl std::fmt::Debug for SynchronizationSecretKeyStringValuePair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SynchronizationSecretKeyStringValuePair")
-            .field("key", &self.key)
-            .field("value", &self.value.as_ref().map(|_| "****"))
-            .finish()
-    }
-}
-
-/// Which objects to act on, per synchronization rule
-/// (`synchronizationJobApplicationParameters`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationJobApplicationParameters {
-    /// The id of a synchronization rule of the job's schema.
-    #[serde(default)]
-    pub rule_id: Option<String>,
-    /// The objects.
-    #[serde(default, deserialize_with = "null_default")]
-    pub subjects: Vec<SynchronizationJobSubject>,
-}
-
 impl SynchronizationJobApplicationParameters {
     /// Parameters for one rule.
     pub fn new(rule_id: impl Into<String>, subjects: Vec<SynchronizationJobSubject>) -> Self {
@@ -353,23 +74,6 @@ impl SynchronizationJobApplicationParameters {
             subjects,
         }
     }
-}
-
-/// An object to provision (`synchronizationJobSubject`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationJobSubject {
-    /// Linked objects (for a group: its members).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<Box<SynchronizationLinkedObjects>>,
-    /// The object's id in the source: an Entra object id, an on-premises
-    /// distinguished name, a Workday worker id…
-    #[serde(default)]
-    pub object_id: Option<String>,
-    /// The object's type in the source (`User`, `user`, `Group`, `Worker`).
-    #[serde(default)]
-    pub object_type_name: Option<String>,
 }
 
 impl SynchronizationJobSubject {
@@ -383,33 +87,10 @@ impl SynchronizationJobSubject {
     }
 }
 
-/// Objects linked to a subject (`synchronizationLinkedObjects`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationLinkedObjects {
-    /// The subject's manager.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manager: Option<SynchronizationJobSubject>,
-    /// A group's members.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub members: Vec<SynchronizationJobSubject>,
-    /// A group's owners.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub owners: Vec<SynchronizationJobSubject>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::IsoDuration;
 
     /// The GET example of the v1.0 docs, with its sloppy quarantine values.
     const DOC_GET_EXAMPLE: &str = r#"{

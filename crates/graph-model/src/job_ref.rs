@@ -48,13 +48,22 @@ pub enum InvalidIdError {
 }
 
 fn check(what: &'static str, id: String) -> Result<String, InvalidIdError> {
+    check_id(what, &id)?;
+    Ok(id)
+}
+
+/// Refuses ids that cannot be one path segment: empty ones and `.`/`..`.
+pub(crate) fn check_id(what: &'static str, id: &str) -> Result<(), InvalidIdError> {
     if id.trim().is_empty() {
         return Err(InvalidIdError::Empty { what });
     }
     if id == "." || id == ".." {
-        return Err(InvalidIdError::DotSegment { what, id });
+        return Err(InvalidIdError::DotSegment {
+            what,
+            id: id.to_owned(),
+        });
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Appends `id` to `out` as one percent-encoded path segment.

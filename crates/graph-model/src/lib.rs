@@ -38,6 +38,7 @@ mod cloud;
 mod duration;
 mod enums;
 mod error;
+mod generated;
 mod job;
 mod job_ref;
 mod lenient;
@@ -46,27 +47,41 @@ mod restart;
 
 pub use cloud::{ApiVersion, CloudError, CustomCloud, NationalCloud, UnknownApiVersion};
 pub use duration::{DurationParseError, IsoDuration};
-pub use enums::{
+pub use error::{GraphError, GraphErrorDetail, GraphErrorResponse, InnerError};
+pub use generated::enums::{
     QuarantineReason, SynchronizationDisposition, SynchronizationMetadata,
     SynchronizationScheduleState, SynchronizationSecret, SynchronizationStatusCode,
     SynchronizationTaskExecutionResult,
 };
-pub use error::{GraphError, GraphErrorDetail, GraphErrorResponse, InnerError};
-pub use job::{
-    KeyValuePair, StringKeyLongValuePair, StringKeyStringValuePair, SynchronizationError,
-    SynchronizationJob, SynchronizationJobApplicationParameters, SynchronizationJobSubject,
-    SynchronizationLinkedObjects, SynchronizationProgress, SynchronizationQuarantine,
-    SynchronizationSchedule, SynchronizationSecretKeyStringValuePair, SynchronizationStatus,
-    SynchronizationTaskExecution,
+pub use generated::types::{
+    KeyValuePair, ProvisionOnDemandBody, RestartBody, StringKeyLongValuePair,
+    StringKeyStringValuePair, Synchronization, SynchronizationError, SynchronizationJob,
+    SynchronizationJobApplicationParameters, SynchronizationJobRestartCriteria,
+    SynchronizationJobSubject, SynchronizationLinkedObjects, SynchronizationMetadataEntry,
+    SynchronizationProgress, SynchronizationQuarantine, SynchronizationRule,
+    SynchronizationSchedule, SynchronizationSchema, SynchronizationSecretKeyStringValuePair,
+    SynchronizationStatus, SynchronizationTaskExecution, SynchronizationTemplate,
+    ValidateCredentialsBody,
 };
 pub use job_ref::{InvalidIdError, JobOwner, JobRef, push_segment};
 pub use lenient::{format_timestamp, parse_timestamp};
-pub use request::{Operation, Request, RequestError, operations};
-pub use restart::{RestartScope, SynchronizationJobRestartCriteria};
+pub use request::{Operation, Request, RequestError, Target};
+pub use restart::RestartScope;
+
+/// The descriptor of every operation of the synchronization API, generated
+/// from the spec: method, path below its [`Target`], body and response types,
+/// success statuses, idempotency.
+pub mod operations {
+    pub use crate::generated::operations::*;
+}
 
 /// Request values for each operation (re-exported from [`request`]).
 pub mod requests {
-    pub use crate::request::{get_job, start};
+    pub use crate::request::{
+        create_job, delete_job, get_job, get_job_schema, get_template, list_jobs, list_templates,
+        pause, provision_on_demand, replace_job_schema, replace_secrets, restart, start,
+        validate_credentials, validate_job_credentials,
+    };
 }
 
 // Re-exported so users name the same `http`, `bytes` and `time` versions.

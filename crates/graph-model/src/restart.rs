@@ -7,6 +7,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::generated::enums::SYNCHRONIZATION_JOB_RESTART_SCOPE_MEMBERS;
+use crate::generated::types::SynchronizationJobRestartCriteria;
+
 /// What a restart clears (`synchronizationJobRestartScope`).
 ///
 /// `Full` is `ConnectorDataStore | Escrows | Watermark | QuarantineState`
@@ -27,13 +30,21 @@ pub struct RestartScope {
     unknown: Vec<String>,
 }
 
-const NAMES: &[(&str, u8)] = &[
-    ("ConnectorDataStore", 1),
-    ("Escrows", 2),
-    ("Watermark", 4),
-    ("QuarantineState", 8),
-    ("ForceDeletes", 32),
-];
+/// The single-flag members (`None` and the `Full` combination left out), in
+/// the spec's order.
+fn single_flags() -> impl Iterator<Item = &'static (&'static str, u8)> {
+    SYNCHRONIZATION_JOB_RESTART_SCOPE_MEMBERS
+        .iter()
+        .filter(|(_, bit)| bit.is_power_of_two())
+}
+
+/// The value of `Full` as the spec gives it.
+fn full_bits() -> u8 {
+    SYNCHRONIZATION_JOB_RESTART_SCOPE_MEMBERS
+        .iter()
+        .find(|(name, _)| *name == "Full")
+        .map_or(15, |(_, bits)| *bits)
+}
 
 impl RestartScope {
     /// `None` (0): restart without clearing anything; the docs say to use
@@ -108,13 +119,13 @@ impl fmt::Display for RestartScope {
         }
         let mut names: Vec<&str> = Vec::new();
         let mut rest = self.bits;
-        if rest & 15 == 15 {
+        let full = full_bits();
+        if rest & full == full {
             names.push("Full");
-            rest &= !15;
+            rest &= !full;
         }
         names.extend(
-            NAMES
-                .iter()
+            single_flags()
                 .filter(|(_, bit)| rest & bit != 0)
                 .map(|(name, _)| *name),
         );
@@ -135,8 +146,9 @@ impl FromStr for RestartScope {
                 continue;
             }
             if name.eq_ignore_ascii_case("Full") {
-                scope.bits |= 15;
-            } else if let Some((_, bit)) = NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
+                scope.bits |= full_bits();
+            } else if let Some((_, bit)) =
+                single_flags().find(|(n, _)| n.eq_ignore_ascii_case(name))
             {
                 scope.bits |= bit;
             } else if !scope.unknown.iter().any(|u| u == name) {
@@ -158,17 +170,6 @@ impl<'de> Deserialize<'de> for RestartScope {
         let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
         Ok(s.parse().unwrap_or_default())
     }
-}
-
-/// The body of a restart: what to clear (`synchronizationJobRestartCriteria`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SynchronizationJobRestartCriteria {
-    /// What to clear. Absent: what the portal's "Restart provisioning"
-    /// does, about `QuarantineState, Watermark, Escrows`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reset_scope: Option<RestartScope>,
 }
 
 impl SynchronizationJobRestartCriteria {

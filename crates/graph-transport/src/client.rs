@@ -154,16 +154,21 @@ impl GraphClient {
     /// # Errors
     /// When the URL cannot be formed or is not allowed.
     pub fn prepare(&self, request: &Request) -> Result<HttpRequest, Error> {
-        let text = format!(
-            "{}/{}{}",
-            self.inner.cloud.graph_root(),
-            request.version.as_str(),
-            request.path
-        );
-        let url = Url::parse(&text).map_err(|e| Error::InvalidUrl {
-            url: text.clone(),
-            reason: e.to_string(),
-        })?;
+        let url = match &request.next_link {
+            Some(link) => self.next_link_url(link)?,
+            None => {
+                let text = format!(
+                    "{}/{}{}",
+                    self.inner.cloud.graph_root(),
+                    request.version.as_str(),
+                    request.path
+                );
+                Url::parse(&text).map_err(|e| Error::InvalidUrl {
+                    url: text.clone(),
+                    reason: e.to_string(),
+                })?
+            }
+        };
         check_scheme(&url, self.inner.allow_http_loopback)?;
 
         let mut headers = request.headers.clone();
@@ -191,6 +196,28 @@ impl GraphClient {
             headers,
             body: request.body.clone(),
         })
+    }
+
+    /// An `@odata.nextLink`, followed verbatim but only to the Graph host
+    /// this client was configured for: a link elsewhere never gets a token.
+    fn next_link_url(&self, link: &str) -> Result<Url, Error> {
+        let invalid = |reason: String| Error::InvalidUrl {
+            url: link.to_owned(),
+            reason,
+        };
+        let url = Url::parse(link).map_err(|e| invalid(e.to_string()))?;
+        let root = Url::parse(self.inner.cloud.graph_root()).map_err(|e| invalid(e.to_string()))?;
+        let same_origin = url.scheme() == root.scheme()
+            && url.host_str().map(str::to_ascii_lowercase)
+                == root.host_str().map(str::to_ascii_lowercase)
+            && url.port_or_known_default() == root.port_or_known_default();
+        if !same_origin {
+            return Err(invalid(format!(
+                "the next page link leads away from the configured Graph host {}",
+                self.inner.cloud.graph_root()
+            )));
+        }
+        Ok(url)
     }
 
     /// Sends `request` through the whole pipeline.
