@@ -42,6 +42,8 @@ mod generated;
 mod job;
 mod job_ref;
 mod lenient;
+mod page;
+mod provision;
 pub mod request;
 mod restart;
 
@@ -65,6 +67,11 @@ pub use generated::types::{
 };
 pub use job_ref::{InvalidIdError, JobOwner, JobRef, push_segment};
 pub use lenient::{format_timestamp, parse_timestamp};
+pub use page::Page;
+pub use provision::{
+    ModifiedProperty, ProvisionDecodeError, ProvisionOnDemandResult, ProvisionOutcome,
+    ProvisioningRecord, ProvisioningStep,
+};
 pub use request::{Operation, Request, RequestError, Target};
 pub use restart::RestartScope;
 

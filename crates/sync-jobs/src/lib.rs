@@ -43,6 +43,10 @@
 //! # Ok(()) }
 //! ```
 
+mod actions;
+
+pub use actions::Pages;
+
 use graph_model::http;
 use graph_model::{
     ApiVersion, JobRef, Operation, Request, RequestError, StringKeyStringValuePair,
@@ -81,6 +85,17 @@ pub enum Error {
         /// The service's request id.
         request_id: Option<String>,
     },
+    /// A listing's next-page link points back at a page already read (or
+    /// the listing ran past any sensible length): following it would never end.
+    #[error("{operation} stopped after {pages} pages: the service sent the page link {link} again")]
+    Paging {
+        /// The operation.
+        operation: &'static str,
+        /// The repeated link.
+        link: String,
+        /// Pages read so far.
+        pages: usize,
+    },
     /// The response body could not be read as the operation's result.
     #[error("could not read the {operation} response at {path}: {message}{}", request_id_suffix(.request_id))]
     Decode {
@@ -109,7 +124,7 @@ impl Error {
             Error::UnexpectedStatus { request_id, .. } | Error::Decode { request_id, .. } => {
                 request_id.as_deref()
             }
-            Error::Request(_) | Error::InvalidOption { .. } => None,
+            Error::Request(_) | Error::InvalidOption { .. } | Error::Paging { .. } => None,
         }
     }
 
@@ -180,18 +195,103 @@ pub struct StartOutcome {
     pub result: Option<StringKeyStringValuePair>,
 }
 
+/// What a successful action that returns no body told us.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The operation, e.g. `pause`.
+    pub operation: &'static str,
+    /// The status (204 for most actions).
+    pub status: u16,
+    /// The service's `request-id`.
+    pub request_id: Option<String>,
+    /// The `client-request-id` that was sent.
+    pub client_request_id: Option<String>,
+}
+
+impl Outcome {
+    fn new(request: &Request, response: &HttpResponse) -> Self {
+        Outcome {
+            operation: request.operation.name,
+            status: response.status.as_u16(),
+            request_id: response.request_id().map(str::to_owned),
+            client_request_id: sent_client_request_id(request, response),
+        }
+    }
+}
+
+fn sent_client_request_id(request: &Request, response: &HttpResponse) -> Option<String> {
+    response
+        .header(CLIENT_REQUEST_ID.as_str())
+        .map(str::to_owned)
+        .or_else(|| {
+            request
+                .headers
+                .get(&CLIENT_REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+}
+
 /// The synchronization job actions over a [`GraphClient`].
 ///
-/// Cheap to clone; share one.
+/// Cheap to clone; share one. [`with_version`](Self::with_version) gives a
+/// copy that calls the beta endpoint.
 #[derive(Clone, Debug)]
 pub struct SyncJobsClient {
     graph: GraphClient,
+    version: ApiVersion,
+    client_request_id: Option<HeaderValue>,
 }
 
 impl SyncJobsClient {
-    /// The actions over `graph`.
+    /// The actions over `graph`, on the v1.0 endpoint.
     pub fn new(graph: GraphClient) -> Self {
-        SyncJobsClient { graph }
+        SyncJobsClient {
+            graph,
+            version: ApiVersion::V1,
+            client_request_id: None,
+        }
+    }
+
+    /// A copy that calls `version` (start and get keep their own options).
+    pub fn with_version(&self, version: ApiVersion) -> Self {
+        SyncJobsClient {
+            version,
+            ..self.clone()
+        }
+    }
+
+    /// The API version the actions call.
+    pub fn version(&self) -> ApiVersion {
+        self.version
+    }
+
+    /// A copy that sends `id` as the `client-request-id` of its calls, for
+    /// correlating one call with the service's logs. Use it for one call:
+    /// the id should be unique per request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when `id` cannot be sent as a header.
+    pub fn with_client_request_id(&self, id: &str) -> Result<Self, Error> {
+        let value = HeaderValue::from_str(id).map_err(|_| Error::InvalidOption {
+            option: "client request id",
+            reason: format!("{id:?} cannot be sent as a header"),
+        })?;
+        Ok(SyncJobsClient {
+            client_request_id: Some(value),
+            ..self.clone()
+        })
+    }
+
+    /// Applies what this client adds to every request it sends.
+    pub(crate) fn prepare_request(&self, mut request: Request) -> Request {
+        if let Some(id) = &self.client_request_id {
+            request
+                .headers
+                .insert(CLIENT_REQUEST_ID.clone(), id.clone());
+        }
+        request
     }
 
     /// The Graph client underneath.
@@ -207,12 +307,13 @@ impl SyncJobsClient {
     /// When the options do not fit the version or the client request id is
     /// not a valid header value.
     pub fn start_request(&self, job: &JobRef, options: &StartOptions) -> Result<Request, Error> {
-        let mut request = requests::start(job, options.version, &options.parameters)?;
+        let mut request =
+            self.prepare_request(requests::start(job, options.version, &options.parameters)?);
         set_client_request_id(&mut request, options.client_request_id.as_deref())?;
         Ok(request)
     }
 
-    /// Starts `job` (v1.0, no body): resumes a paused job from where it
+    /// Starts `job` (no body, on this client's version): resumes a paused job from where it
     /// stopped, or lifts a quarantine.
     ///
     /// Start only a paused or quarantined job: starting a running job
@@ -223,7 +324,8 @@ impl SyncJobsClient {
     /// request-id) or cannot be reached; [`Error::UnexpectedStatus`] for an
     /// undocumented success status.
     pub async fn start(&self, job: &JobRef) -> Result<StartOutcome, Error> {
-        self.start_with(job, &StartOptions::default()).await
+        self.start_with(job, &StartOptions::version(self.version))
+            .await
     }
 
     /// Starts `job` with options (beta, parameters, client request id).
@@ -249,27 +351,18 @@ impl SyncJobsClient {
         Ok(StartOutcome {
             status: response.status.as_u16(),
             request_id: response.request_id().map(str::to_owned),
-            client_request_id: response
-                .header(CLIENT_REQUEST_ID.as_str())
-                .map(str::to_owned)
-                .or_else(|| {
-                    request
-                        .headers
-                        .get(&CLIENT_REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                }),
+            client_request_id: sent_client_request_id(&request, &response),
             result,
         })
     }
 
-    /// Reads `job` (v1.0).
+    /// Reads `job` (on this client's version).
     ///
     /// # Errors
     /// [`Error::Graph`] when the service refuses or cannot be reached;
     /// [`Error::Decode`] when the body is not a job.
     pub async fn get(&self, job: &JobRef) -> Result<SynchronizationJob, Error> {
-        self.get_with(job, &GetOptions::default()).await
+        self.get_with(job, &GetOptions::version(self.version)).await
     }
 
     /// Reads `job` with options.
@@ -281,7 +374,7 @@ impl SyncJobsClient {
         job: &JobRef,
         options: &GetOptions,
     ) -> Result<SynchronizationJob, Error> {
-        let mut request = requests::get_job(job, options.version);
+        let mut request = self.prepare_request(requests::get_job(job, options.version));
         set_client_request_id(&mut request, options.client_request_id.as_deref())?;
         let response = self.execute(&request).await?;
         decode(request.operation, &response)
@@ -289,7 +382,7 @@ impl SyncJobsClient {
 
     /// Sends `request` and checks the answer is a success its operation
     /// documents: what every action has in common.
-    async fn execute(&self, request: &Request) -> Result<HttpResponse, Error> {
+    pub(crate) async fn execute(&self, request: &Request) -> Result<HttpResponse, Error> {
         let response = self.graph.send(request).await?;
         check_status(request.operation, &response)?;
         Ok(response)
@@ -319,7 +412,7 @@ fn check_status(operation: &'static Operation, response: &HttpResponse) -> Resul
     }
 }
 
-fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     operation: &'static Operation,
     response: &HttpResponse,
 ) -> Result<T, Error> {
