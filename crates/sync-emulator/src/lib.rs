@@ -40,6 +40,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod api;
+mod job;
+mod route;
 mod seed;
 mod service;
 mod state;
@@ -57,10 +60,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub use job::JobInternals;
 pub use seed::{ClientSeed, JobSeed, Seed, SeedError, ServicePrincipalSeed, default_ids, roles};
 pub use service::WARNING_HEADER;
 pub use state::{ActionRecord, ClockError, MAX_CLOCK_OFFSET, Stats};
 
+use job::JobState;
 use service::Shared;
 use state::{State, Timings};
 
@@ -77,6 +82,9 @@ pub struct EmulatorOptions {
     pub first_cycle: Duration,
     /// The lifetime of issued tokens. Default 3599 s, as Entra's.
     pub token_lifetime: Duration,
+    /// How many items a page of a listing holds before `@odata.nextLink`
+    /// leads to the next. Default 100.
+    pub page_size: usize,
 }
 
 impl Default for EmulatorOptions {
@@ -86,6 +94,7 @@ impl Default for EmulatorOptions {
             seed: Seed::default_seed(),
             first_cycle: Duration::from_secs(60),
             token_lifetime: Duration::from_secs(3599),
+            page_size: 100,
         }
     }
 }
@@ -102,6 +111,12 @@ impl EmulatorOptions {
     /// Listens on `port` (0 for any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Pages listings `size` items at a time.
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = size;
         self
     }
 }
@@ -190,6 +205,11 @@ impl Emulator {
     /// When the seed or an option is invalid, or the port cannot be bound.
     pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, EmulatorError> {
         options.seed.validate()?;
+        if options.page_size == 0 {
+            return Err(EmulatorError::InvalidOptions(
+                "page_size must be at least 1".into(),
+            ));
+        }
         for (name, value) in [
             ("first_cycle", options.first_cycle),
             ("token_lifetime", options.token_lifetime),
@@ -218,6 +238,7 @@ impl Emulator {
             Timings {
                 first_cycle: options.first_cycle,
                 token_lifetime: options.token_lifetime,
+                page_size: options.page_size,
             },
         );
         let shared = Arc::new(Shared {
@@ -368,6 +389,21 @@ impl RunningEmulator {
             .iter()
             .find(|j| j.job.id.eq_ignore_ascii_case(job_id))
             .map(|j| j.job.clone())
+    }
+
+    /// The state behind a job that Graph does not show (watermark, escrows,
+    /// held deletions…), to check what an action changed.
+    pub fn job_internals(&self, service_principal_id: &str, job_id: &str) -> Option<JobInternals> {
+        let mut state = self.shared.lock();
+        state.tick();
+        state
+            .service_principals
+            .iter()
+            .find(|sp| sp.id.eq_ignore_ascii_case(service_principal_id))?
+            .jobs
+            .iter()
+            .find(|j| j.job.id.eq_ignore_ascii_case(job_id))
+            .map(JobState::internals)
     }
 
     /// How many requests it has served, by kind.

@@ -63,6 +63,23 @@ pub struct ServicePrincipalSeed {
     /// Its jobs.
     #[serde(default)]
     pub jobs: Vec<JobSeed>,
+    /// Template ids jobs can be created from; by default, those of its jobs.
+    #[serde(default)]
+    pub templates: Vec<String>,
+}
+
+impl ServicePrincipalSeed {
+    /// The template ids: explicit, or those of the seeded jobs, in order.
+    pub fn template_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.templates.clone();
+        for job in &self.jobs {
+            let t = job.template_id();
+            if !ids.iter().any(|i| i.eq_ignore_ascii_case(t)) {
+                ids.push(t.to_owned());
+            }
+        }
+        ids
+    }
 }
 
 /// A job and the state it starts in.
@@ -82,6 +99,16 @@ pub struct JobSeed {
     /// For a quarantined job, the error code that caused it.
     #[serde(default)]
     pub quarantine_error_code: Option<String>,
+    /// How many objects are in the job's scope (default 25): what a full
+    /// cycle imports and exports.
+    #[serde(default)]
+    pub objects: Option<i64>,
+    /// Objects held as escrows (failed, retried each cycle).
+    #[serde(default)]
+    pub escrows: i64,
+    /// Deletions held back by accidental-deletion prevention.
+    #[serde(default)]
+    pub held_deletions: i64,
 }
 
 impl JobSeed {
@@ -93,6 +120,9 @@ impl JobSeed {
             status,
             quarantine_reason: None,
             quarantine_error_code: None,
+            objects: None,
+            escrows: 0,
+            held_deletions: 0,
         }
     }
 
@@ -187,10 +217,12 @@ impl Seed {
             application_id: ids.application_id.into(),
             display_name: name.to_owned(),
             jobs: vec![job],
+            templates: Vec::new(),
         };
         let quarantined = JobSeed {
             quarantine_reason: Some(QuarantineReason::EncounteredQuarantineException),
             quarantine_error_code: Some("SlackInvalidCredentials".into()),
+            escrows: 3,
             ..JobSeed::new(QUARANTINED.job_id, Quarantine)
         };
         let client = |id: &str, secret: &str, role: &str, owns: &[&str]| ClientSeed {

@@ -6,22 +6,20 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use graph_model::{
-    ApiVersion, GraphErrorResponse, InnerError, JobOwner, NationalCloud,
-    SynchronizationJobApplicationParameters, format_timestamp,
-};
+use graph_model::{GraphErrorResponse, InnerError, NationalCloud, format_timestamp};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 
-use crate::state::{Access, ActionRecord, State, authorized};
+use crate::route::decode;
+use crate::state::{Access, State, authorized};
+use crate::{api, route};
 
 /// Bodies larger than this are refused with 413.
 const MAX_BODY: usize = 1 << 20;
@@ -55,13 +53,13 @@ impl Shared {
 
 /// What every answer to one request shares: its ids, and the virtual time
 /// it arrived (read once, so no reply helper needs the state lock).
-struct Ids {
-    request_id: String,
-    client_request_id: String,
-    now: OffsetDateTime,
+pub(crate) struct Ids {
+    pub(crate) request_id: String,
+    pub(crate) client_request_id: String,
+    pub(crate) now: OffsetDateTime,
 }
 
-type Reply = Response<Full<Bytes>>;
+pub(crate) type Reply = Response<Full<Bytes>>;
 
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -104,7 +102,7 @@ pub(crate) async fn handle(
 
 // ---------------------------------------------------------------- responses
 
-fn base_response(status: StatusCode, ids: &Ids) -> http::response::Builder {
+pub(crate) fn base_response(status: StatusCode, ids: &Ids) -> http::response::Builder {
     let mut b = Response::builder().status(status);
     for (name, value) in [
         ("request-id", ids.request_id.as_str()),
@@ -117,7 +115,7 @@ fn base_response(status: StatusCode, ids: &Ids) -> http::response::Builder {
     b.header("x-ms-ags-diagnostic", AGS_DIAGNOSTIC)
 }
 
-fn finish(builder: http::response::Builder, body: Bytes) -> Reply {
+pub(crate) fn finish(builder: http::response::Builder, body: Bytes) -> Reply {
     builder.body(Full::new(body)).unwrap_or_else(|_| {
         let mut r = Response::new(Full::new(Bytes::new()));
         *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
@@ -125,7 +123,7 @@ fn finish(builder: http::response::Builder, body: Bytes) -> Reply {
     })
 }
 
-fn json_reply<T: Serialize>(status: StatusCode, ids: &Ids, body: &T) -> Reply {
+pub(crate) fn json_reply<T: Serialize>(status: StatusCode, ids: &Ids, body: &T) -> Reply {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     finish(
         base_response(status, ids).header(CONTENT_TYPE, GRAPH_JSON),
@@ -133,7 +131,7 @@ fn json_reply<T: Serialize>(status: StatusCode, ids: &Ids, body: &T) -> Reply {
     )
 }
 
-fn no_content(ids: &Ids, warning: Option<&str>) -> Reply {
+pub(crate) fn no_content(ids: &Ids, warning: Option<&str>) -> Reply {
     let mut b = base_response(StatusCode::NO_CONTENT, ids);
     if let Some(w) = warning.and_then(|w| HeaderValue::from_str(w).ok()) {
         b = b.header(WARNING_HEADER, w);
@@ -141,7 +139,7 @@ fn no_content(ids: &Ids, warning: Option<&str>) -> Reply {
     finish(b, Bytes::new())
 }
 
-fn graph_error(status: StatusCode, code: &str, message: &str, ids: &Ids) -> Reply {
+pub(crate) fn graph_error(status: StatusCode, code: &str, message: &str, ids: &Ids) -> Reply {
     let mut inner = InnerError::default();
     inner.date = ids.now.format(INNER_DATE).ok();
     inner.request_id = Some(ids.request_id.clone());
@@ -178,95 +176,6 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, ()> {
 
 // ---------------------------------------------------------------- graph
 
-/// A parsed Graph path: whose job, and which action.
-#[derive(Debug)]
-struct Route {
-    version: ApiVersion,
-    owner: JobOwner,
-    job_id: String,
-    action: Option<&'static str>,
-}
-
-fn decode(segment: &str) -> String {
-    percent_decode_str(segment).decode_utf8_lossy().into_owned()
-}
-
-/// Parses `/{version}/{owner}/synchronization/jobs/{jobId}[/{action}]`.
-/// Segment names match case-insensitively, as Graph's do.
-fn parse_route(path: &str) -> Result<Route, String> {
-    let mut segments = path.trim_start_matches('/').split('/').map(decode);
-    let version = match segments.next().as_deref() {
-        Some("v1.0") => ApiVersion::V1,
-        Some("beta") => ApiVersion::Beta,
-        other => return Err(format!("Invalid version: {}", other.unwrap_or(""))),
-    };
-    let not_found = |s: &str| format!("Resource not found for the segment '{s}'.");
-    let first = segments.next().unwrap_or_default();
-    let owner = if first.eq_ignore_ascii_case("servicePrincipals") {
-        let id = segments.next().ok_or_else(|| not_found(&first))?;
-        JobOwner::ServicePrincipal(id)
-    } else if first.eq_ignore_ascii_case("applications") {
-        let id = segments.next().ok_or_else(|| not_found(&first))?;
-        JobOwner::Application(id)
-    } else if let Some(app_id) = parse_app_id_key(&first) {
-        JobOwner::ServicePrincipalAppId(app_id)
-    } else {
-        return Err(not_found(&first));
-    };
-    if owner.id().is_empty() {
-        return Err(not_found(&first));
-    }
-    for expected in ["synchronization", "jobs"] {
-        match segments.next() {
-            Some(s) if s.eq_ignore_ascii_case(expected) => {}
-            Some(s) => return Err(not_found(&s)),
-            None => {
-                return Err(format!(
-                    "The route {path} is not supported by this emulator."
-                ));
-            }
-        }
-    }
-    let job_id = segments
-        .next()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| format!("The route {path} is not supported by this emulator."))?;
-    let action = match segments.next() {
-        None => None,
-        Some(s) if s.eq_ignore_ascii_case("start") => Some("start"),
-        Some(s) => return Err(not_found(&s)),
-    };
-    if let Some(extra) = segments.next() {
-        return Err(not_found(&extra));
-    }
-    Ok(Route {
-        version,
-        owner,
-        job_id,
-        action,
-    })
-}
-
-/// `servicePrincipals(appId='…')`, with `''` as an escaped quote.
-fn parse_app_id_key(segment: &str) -> Option<String> {
-    let open = segment.find('(')?;
-    let (name, rest) = segment.split_at(open);
-    if !name.eq_ignore_ascii_case("servicePrincipals") {
-        return None;
-    }
-    let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
-    let (key, value) = inner.split_once('=')?;
-    if !key.trim().eq_ignore_ascii_case("appId") {
-        return None;
-    }
-    let literal = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-    // A lone quote inside the literal is malformed.
-    if literal.replace("''", "").contains('\'') {
-        return None;
-    }
-    Some(literal.replace("''", "'"))
-}
-
 fn needs_length(request: &Request<Incoming>) -> bool {
     matches!(
         *request.method(),
@@ -276,6 +185,8 @@ fn needs_length(request: &Request<Incoming>) -> bool {
 }
 
 async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Ids) -> Reply {
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let query = query.as_str();
     // The front end answers 411 before anything else looks at the request.
     if needs_length(&request) {
         return graph_error(
@@ -285,42 +196,41 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             ids,
         );
     }
-    let route = match parse_route(path) {
+    let route = match route::parse(path) {
         Ok(r) => r,
         Err(message) => {
             return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
         }
     };
-    let allowed = if route.action.is_some() {
-        Method::POST
-    } else {
-        Method::GET
+    let operation = match route.operation(request.method()) {
+        Ok(op) => op,
+        Err(allowed) => {
+            let mut reply = graph_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "BadRequest",
+                &format!(
+                    "The HTTP method '{}' is not allowed for this resource; use {allowed}.",
+                    request.method()
+                ),
+                ids,
+            );
+            if let Ok(v) = HeaderValue::from_str(&allowed) {
+                reply.headers_mut().insert(http::header::ALLOW, v);
+            }
+            return reply;
+        }
     };
-    if *request.method() != allowed {
-        let mut reply = graph_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "BadRequest",
-            &format!(
-                "The HTTP method '{}' is not allowed for this resource; use {allowed}.",
-                request.method()
-            ),
-            ids,
-        );
-        reply.headers_mut().insert(
-            http::header::ALLOW,
-            HeaderValue::from_static(if allowed == Method::POST {
-                "POST"
-            } else {
-                "GET"
-            }),
-        );
-        return reply;
-    }
     let bearer = request
         .headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
     let body = match read_body(request).await {
@@ -364,10 +274,10 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             ids,
         );
     }
-    let access = if route.action.is_some() {
-        Access::Write
-    } else {
+    let access = if operation.method == Method::GET {
         Access::Read
+    } else {
+        Access::Write
     };
 
     let Some(sp_index) = state.find_owner(&route.owner) else {
@@ -396,98 +306,23 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
         );
     }
     let client_id = info.client_id.clone();
-    let sp_id = state.service_principals[sp_index].id.clone();
-    let Some(job_index) = state.service_principals[sp_index]
-        .jobs
-        .iter()
-        .position(|j| j.job.id.eq_ignore_ascii_case(&route.job_id))
-    else {
-        drop(state);
-        return graph_error(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFound",
-            &format!("The synchronization job '{}' was not found.", route.job_id),
-            ids,
-        );
+    let call = api::Call {
+        ids,
+        base_url: &shared.base_url,
+        route: &route,
+        operation,
+        client_id,
+        sp_index,
+        query,
+        content_type: &content_type,
+        body: &body,
     };
-
-    match route.action {
-        None => {
-            let job = &state.service_principals[sp_index].jobs[job_index].job;
-            let mut value = serde_json::to_value(job).unwrap_or_else(|_| json!({}));
-            if let Some(map) = value.as_object_mut() {
-                map.insert(
-                    "@odata.context".into(),
-                    json!(format!(
-                        "{}/{}/$metadata#servicePrincipals('{}')/synchronization/jobs/$entity",
-                        shared.base_url, route.version, sp_id
-                    )),
-                );
-            }
-            drop(state);
-            json_reply(StatusCode::OK, ids, &value)
-        }
-        Some(action) => {
-            if let Err(message) = check_start_body(route.version, &body) {
-                drop(state);
-                return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
-            }
-            let timings = state.timings.clone();
-            let effect = state.service_principals[sp_index].jobs[job_index].start(now, &timings);
-            let job_id = state.service_principals[sp_index].jobs[job_index]
-                .job
-                .id
-                .clone();
-            let addressed_as = match route.owner {
-                JobOwner::ServicePrincipal(_) => "servicePrincipals",
-                JobOwner::ServicePrincipalAppId(_) => "servicePrincipals(appId)",
-                _ => "applications",
-            };
-            let record = state.record(ActionRecord {
-                sequence: 0,
-                time: format_timestamp(&now),
-                action: action.to_owned(),
-                api_version: route.version.to_string(),
-                service_principal_id: sp_id,
-                addressed_as: addressed_as.to_owned(),
-                job_id,
-                client_id,
-                status_before: effect.before.to_string(),
-                status_after: effect.after.to_string(),
-                warning: effect.warning.clone(),
-                request_id: ids.request_id.clone(),
-                client_request_id: ids.client_request_id.clone(),
-            });
-            if let Some(w) = &record.warning {
-                tracing::warn!(target: "sync_emulator", job = %record.job_id, "{w}");
-            }
-            drop(state);
-            no_content(ids, effect.warning.as_deref())
-        }
+    let (reply, warning) = api::dispatch(&mut state, &call);
+    drop(state);
+    if let Some(w) = warning {
+        tracing::warn!(target: "sync_emulator", path, "{w}");
     }
-}
-
-/// v1.0 start takes no body; beta accepts the draft's `parameters`.
-fn check_start_body(version: ApiVersion, body: &[u8]) -> Result<(), String> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
-    }
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| format!("The request body is not valid JSON: {e}"))?;
-    let Some(map) = value.as_object() else {
-        return Err("The request body must be a JSON object.".into());
-    };
-    for (key, v) in map {
-        if version == ApiVersion::Beta && key == "parameters" {
-            serde_json::from_value::<Vec<SynchronizationJobApplicationParameters>>(v.clone())
-                .map_err(|e| format!("The parameter 'parameters' is not valid: {e}"))?;
-        } else {
-            return Err(format!(
-                "The parameter '{key}' in the request payload is not a valid parameter for the operation 'start'."
-            ));
-        }
-    }
-    Ok(())
+    reply
 }
 
 // ---------------------------------------------------------------- token endpoint
@@ -755,6 +590,7 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
                             "app_id": sp.app_id,
                             "display_name": sp.display_name,
                             "job": j.job,
+                            "internals": j.internals(),
                         })
                     })
                 })
@@ -805,63 +641,5 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
             ),
             ids,
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_for_every_owner_form() {
-        let r =
-            parse_route("/v1.0/servicePrincipals/sp%2F1/synchronization/jobs/j.1/start").unwrap();
-        assert_eq!(r.owner, JobOwner::ServicePrincipal("sp/1".into()));
-        assert_eq!(r.job_id, "j.1");
-        assert_eq!(r.action, Some("start"));
-        let r = parse_route("/beta/servicePrincipals(appId='o%27%27b')/synchronization/jobs/j")
-            .unwrap();
-        assert_eq!(r.owner, JobOwner::ServicePrincipalAppId("o'b".into()));
-        assert_eq!(r.version, ApiVersion::Beta);
-        assert_eq!(r.action, None);
-        let r = parse_route("/v1.0/APPLICATIONS/a/Synchronization/JOBS/j/Start").unwrap();
-        assert_eq!(r.owner, JobOwner::Application("a".into()));
-        assert_eq!(r.action, Some("start"));
-    }
-
-    #[test]
-    fn bad_routes_name_the_segment() {
-        assert_eq!(
-            parse_route("/v1.0/users/x").unwrap_err(),
-            "Resource not found for the segment 'users'."
-        );
-        assert_eq!(
-            parse_route("/v1.0/servicePrincipals/x/synchronization/jobs/j/stop").unwrap_err(),
-            "Resource not found for the segment 'stop'."
-        );
-        assert!(
-            parse_route("/v2.0/servicePrincipals/x")
-                .unwrap_err()
-                .contains("Invalid version")
-        );
-        assert!(
-            parse_route("/v1.0/servicePrincipals(appId='a'b')/synchronization/jobs/j").is_err()
-        );
-        assert!(parse_route("/v1.0/servicePrincipals//synchronization/jobs/j").is_err());
-    }
-
-    #[test]
-    fn start_bodies() {
-        assert!(check_start_body(ApiVersion::V1, b"").is_ok());
-        assert!(check_start_body(ApiVersion::V1, b"{}").is_ok());
-        assert!(check_start_body(ApiVersion::V1, br#"{"parameters":[]}"#).is_err());
-        assert!(
-            check_start_body(
-                ApiVersion::Beta,
-                br#"{"parameters":[{"ruleId":"r","subjects":[]}]}"#
-            )
-            .is_ok()
-        );
-        assert!(check_start_body(ApiVersion::Beta, b"{nope").is_err());
     }
 }

@@ -5,20 +5,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use graph_model::time::OffsetDateTime;
-use graph_model::{
-    IsoDuration, JobOwner, KeyValuePair, QuarantineReason, SynchronizationError,
-    SynchronizationJob, SynchronizationQuarantine, SynchronizationSchedule,
-    SynchronizationScheduleState, SynchronizationStatus, SynchronizationStatusCode,
-    SynchronizationTaskExecution, SynchronizationTaskExecutionResult,
-};
+use graph_model::{JobOwner, SynchronizationSecretKeyStringValuePair};
 use serde::Serialize;
 
-use crate::seed::{ClientSeed, JobSeed, Seed, roles};
-
-/// The interval of a disabled job: .NET's `TimeSpan.MaxValue`, as Graph sends it.
-pub(crate) const NEVER_INTERVAL: &str = "P10675199DT2H48M5.4775807S";
-/// The default interval of a running job (Entra's provisioning cycle).
-pub(crate) const ACTIVE_INTERVAL: &str = "PT40M";
+pub(crate) use crate::job::JobState;
+use crate::seed::{ClientSeed, Seed, roles};
 
 /// A clock that runs with real time and can be pushed forward, so tests of
 /// "wait until the job is active" do not sleep.
@@ -87,7 +78,8 @@ pub struct ActionRecord {
     /// How the request named the owner: `servicePrincipals`,
     /// `servicePrincipals(appId)` or `applications`.
     pub addressed_as: String,
-    /// The job id.
+    /// The job id; empty for actions on the owner (secrets, validate
+    /// without a job).
     pub job_id: String,
     /// The client (app) that called.
     pub client_id: String,
@@ -95,6 +87,9 @@ pub struct ActionRecord {
     pub status_before: String,
     /// The job's status after.
     pub status_after: String,
+    /// What the action changed beyond the status, e.g. the flags a restart
+    /// cleared.
+    pub detail: Option<String>,
     /// Set when the call was accepted but is one the service warns against
     /// (start on a running job).
     pub warning: Option<String>,
@@ -113,20 +108,14 @@ pub(crate) struct TokenInfo {
 }
 
 #[derive(Debug)]
-pub(crate) struct JobState {
-    pub(crate) job: SynchronizationJob,
-    /// When a NotRun job's first cycle completes.
-    first_cycle_due: Option<OffsetDateTime>,
-    first_cycle_began: Option<OffsetDateTime>,
-}
-
-#[derive(Debug)]
 pub(crate) struct ServicePrincipalState {
     pub(crate) id: String,
     pub(crate) app_id: String,
     pub(crate) application_id: String,
     pub(crate) display_name: String,
     pub(crate) jobs: Vec<JobState>,
+    pub(crate) templates: Vec<String>,
+    pub(crate) secrets: Vec<SynchronizationSecretKeyStringValuePair>,
 }
 
 /// Timings of the emulated service.
@@ -134,6 +123,7 @@ pub(crate) struct ServicePrincipalState {
 pub(crate) struct Timings {
     pub(crate) first_cycle: Duration,
     pub(crate) token_lifetime: Duration,
+    pub(crate) page_size: usize,
 }
 
 #[derive(Debug)]
@@ -167,14 +157,6 @@ pub(crate) enum Access {
     Write,
 }
 
-/// What `start` did to a job.
-#[derive(Debug)]
-pub(crate) struct StartEffect {
-    pub(crate) before: SynchronizationStatusCode,
-    pub(crate) after: SynchronizationStatusCode,
-    pub(crate) warning: Option<String>,
-}
-
 impl State {
     pub(crate) fn new(seed: &Seed, timings: Timings) -> Self {
         let clock = VirtualClock::new();
@@ -192,6 +174,8 @@ impl State {
                     .iter()
                     .map(|j| JobState::from_seed(j, now, &timings))
                     .collect(),
+                templates: sp.template_ids(),
+                secrets: Vec::new(),
             })
             .collect();
         State {
@@ -273,270 +257,4 @@ pub(crate) fn authorized(token: &TokenInfo, access: Access, application_id: &str
             .owned_applications
             .iter()
             .any(|a| a.eq_ignore_ascii_case(application_id))
-}
-
-fn interval(text: &str) -> Option<IsoDuration> {
-    text.parse().ok()
-}
-
-/// Graph's "never": 0001-01-01T00:00:00Z.
-const NEVER: OffsetDateTime = time::macros::datetime!(0001-01-01 0:00 UTC);
-
-fn execution(
-    began: OffsetDateTime,
-    ended: OffsetDateTime,
-    result: SynchronizationTaskExecutionResult,
-    error: Option<SynchronizationError>,
-) -> SynchronizationTaskExecution {
-    let mut ex = SynchronizationTaskExecution::default();
-    ex.activity_identifier = Some(uuid::Uuid::new_v4().hyphenated().to_string());
-    ex.time_began = Some(began);
-    ex.time_ended = Some(ended);
-    ex.state = Some(result);
-    ex.error = error;
-    ex
-}
-
-impl JobState {
-    fn from_seed(seed: &JobSeed, now: OffsetDateTime, timings: &Timings) -> Self {
-        use SynchronizationStatusCode as Code;
-        let mut job = SynchronizationJob::new(seed.id.clone());
-        job.template_id = Some(seed.template_id().to_owned());
-        job.synchronization_job_settings = vec![
-            KeyValuePair::new("QuarantineTooManyDeletesThreshold", "500"),
-            KeyValuePair::new("Domain", "{\"Value\":\"\",\"Version\":\"1\"}"),
-        ];
-        let mut schedule = SynchronizationSchedule::default();
-        schedule.interval = interval(ACTIVE_INTERVAL);
-        let mut status = SynchronizationStatus::default();
-        status.code = Some(seed.status.clone());
-        status.steady_state_first_achieved_time = Some(NEVER);
-        status.steady_state_last_achieved_time = Some(NEVER);
-
-        let past_run = |hours_ago: i64, result, error| {
-            let began = now - graph_model::time::Duration::hours(hours_ago);
-            execution(
-                began,
-                began + graph_model::time::Duration::minutes(3),
-                result,
-                error,
-            )
-        };
-        let mut state = JobState {
-            job,
-            first_cycle_due: None,
-            first_cycle_began: None,
-        };
-        match &seed.status {
-            Code::NotConfigured => {
-                schedule.interval = interval(NEVER_INTERVAL);
-                schedule.state = Some(SynchronizationScheduleState::Disabled);
-            }
-            Code::NotRun => {
-                schedule.state = Some(SynchronizationScheduleState::Active);
-                state.first_cycle_began = Some(now);
-                state.first_cycle_due = Some(now + timings.first_cycle);
-            }
-            Code::Active | Code::Paused => {
-                schedule.state = Some(if seed.status == Code::Active {
-                    SynchronizationScheduleState::Active
-                } else {
-                    SynchronizationScheduleState::Paused
-                });
-                let run = past_run(1, SynchronizationTaskExecutionResult::Succeeded, None);
-                status.steady_state_first_achieved_time =
-                    Some(now - graph_model::time::Duration::days(7));
-                status.steady_state_last_achieved_time = run.time_ended;
-                status.last_execution = Some(run.clone());
-                status.last_successful_execution = Some(run.clone());
-                status.last_successful_execution_with_exports = Some(run);
-            }
-            _ => {
-                // Quarantine, or a member this emulator does not know: a
-                // quarantined job that tried and failed.
-                schedule.state = Some(SynchronizationScheduleState::Active);
-                let mut error = SynchronizationError::default();
-                error.code = Some(
-                    seed.quarantine_error_code
-                        .clone()
-                        .unwrap_or_else(|| "InvalidCredentials".into()),
-                );
-                error.message = Some(
-                    "The provisioning service could not sign in to the target application with the saved credentials.".into(),
-                );
-                error.tenant_actionable = true;
-                let mut q = SynchronizationQuarantine::default();
-                q.current_began = Some(now - graph_model::time::Duration::hours(1));
-                q.series_began = q.current_began;
-                q.next_attempt = Some(now + graph_model::time::Duration::hours(11));
-                q.reason = Some(
-                    seed.quarantine_reason
-                        .clone()
-                        .unwrap_or(QuarantineReason::EncounteredQuarantineException),
-                );
-                q.series_count = 1;
-                q.error = Some(error.clone());
-                status.quarantine = Some(q);
-                status.count_successive_complete_failures = 1;
-                status.last_execution = Some(past_run(
-                    1,
-                    SynchronizationTaskExecutionResult::Failed,
-                    Some(error),
-                ));
-                status.troubleshooting_url = Some("https://aka.ms/ProvisioningQuarantine".into());
-            }
-        }
-        state.job.schedule = schedule;
-        state.job.status = status;
-        state
-    }
-
-    pub(crate) fn code(&self) -> SynchronizationStatusCode {
-        self.job
-            .status
-            .code
-            .clone()
-            .unwrap_or(SynchronizationStatusCode::NotConfigured)
-    }
-
-    fn tick(&mut self, now: OffsetDateTime) {
-        let (Some(due), Some(began)) = (self.first_cycle_due, self.first_cycle_began) else {
-            return;
-        };
-        if self.code() != SynchronizationStatusCode::NotRun || now < due {
-            return;
-        }
-        let run = execution(
-            began,
-            due,
-            SynchronizationTaskExecutionResult::Succeeded,
-            None,
-        );
-        let status = &mut self.job.status;
-        status.code = Some(SynchronizationStatusCode::Active);
-        if status
-            .steady_state_first_achieved_time
-            .is_none_or(|t| t.year() <= 1)
-        {
-            status.steady_state_first_achieved_time = Some(due);
-        }
-        status.steady_state_last_achieved_time = Some(due);
-        status.last_execution = Some(run.clone());
-        status.last_successful_execution = Some(run);
-        self.first_cycle_due = None;
-        self.first_cycle_began = None;
-    }
-
-    /// `start`: resume a paused job, lift a quarantine, or begin the first
-    /// cycle of a job that never ran. On a running job it changes nothing,
-    /// but says so: that is the call the service warns against.
-    pub(crate) fn start(&mut self, now: OffsetDateTime, timings: &Timings) -> StartEffect {
-        use SynchronizationStatusCode as Code;
-        let before = self.code();
-        let mut warning = None;
-        match &before {
-            Code::Active | Code::NotRun => {
-                warning = Some(format!(
-                    "start was called on a job that is already running ({before}); the service warns that repeated start calls on a running job can make it stop the job"
-                ));
-            }
-            Code::NotConfigured => {
-                self.job.status.code = Some(Code::NotRun);
-                self.job.schedule.state = Some(SynchronizationScheduleState::Active);
-                self.job.schedule.interval = interval(ACTIVE_INTERVAL);
-                self.first_cycle_began = Some(now);
-                self.first_cycle_due = Some(now + timings.first_cycle);
-            }
-            _ => {
-                // Paused, Quarantine (and anything unknown): resume.
-                self.job.status.code = Some(Code::Active);
-                self.job.status.quarantine = None;
-                self.job.status.count_successive_complete_failures = 0;
-                self.job.status.troubleshooting_url = None;
-                self.job.schedule.state = Some(SynchronizationScheduleState::Active);
-                if self
-                    .job
-                    .schedule
-                    .interval
-                    .as_ref()
-                    .is_none_or(|i| i.as_str() == NEVER_INTERVAL)
-                {
-                    self.job.schedule.interval = interval(ACTIVE_INTERVAL);
-                }
-            }
-        }
-        StartEffect {
-            before,
-            after: self.code(),
-            warning,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use SynchronizationStatusCode as Code;
-
-    fn timings() -> Timings {
-        Timings {
-            first_cycle: Duration::from_secs(60),
-            token_lifetime: Duration::from_secs(3599),
-        }
-    }
-
-    fn job(code: Code) -> JobState {
-        JobState::from_seed(
-            &JobSeed::new("scim.1", code),
-            OffsetDateTime::now_utc(),
-            &timings(),
-        )
-    }
-
-    #[test]
-    fn start_moves_paused_and_quarantined_jobs_to_active() {
-        for code in [Code::Paused, Code::Quarantine] {
-            let mut j = job(code.clone());
-            let effect = j.start(OffsetDateTime::now_utc(), &timings());
-            assert_eq!(effect.before, code);
-            assert_eq!(effect.after, Code::Active);
-            assert!(effect.warning.is_none());
-            assert!(j.job.status.quarantine.is_none());
-            assert_eq!(
-                j.job.schedule.state,
-                Some(SynchronizationScheduleState::Active)
-            );
-        }
-    }
-
-    #[test]
-    fn not_configured_goes_through_not_run_to_active_on_the_clock() {
-        let now = OffsetDateTime::now_utc();
-        let mut j = job(Code::NotConfigured);
-        assert_eq!(
-            j.job.schedule.interval.as_ref().unwrap().as_str(),
-            NEVER_INTERVAL
-        );
-        let effect = j.start(now, &timings());
-        assert_eq!(effect.after, Code::NotRun);
-        j.tick(now + Duration::from_secs(59));
-        assert_eq!(j.code(), Code::NotRun);
-        j.tick(now + Duration::from_secs(60));
-        assert_eq!(j.code(), Code::Active);
-        let last = j.job.status.last_execution.as_ref().unwrap();
-        assert_eq!(last.time_ended, Some(now + Duration::from_secs(60)));
-        assert!(j.job.status.steady_state_reached().is_some());
-    }
-
-    #[test]
-    fn start_on_a_running_job_changes_nothing_but_warns() {
-        for code in [Code::Active, Code::NotRun] {
-            let mut j = job(code.clone());
-            let before = j.job.clone();
-            let effect = j.start(OffsetDateTime::now_utc(), &timings());
-            assert_eq!(effect.after, code);
-            assert!(effect.warning.unwrap().contains("already running"));
-            assert_eq!(j.job, before);
-        }
-    }
 }
