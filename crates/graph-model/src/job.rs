@@ -87,6 +87,37 @@ impl SynchronizationJobSubject {
     }
 }
 
+impl ValidateCredentialsBody {
+    /// Checks the credentials already saved on the owner
+    /// (`useSavedCredentials: true`).
+    pub fn saved() -> Self {
+        ValidateCredentialsBody {
+            use_saved_credentials: Some(true),
+            ..Self::default()
+        }
+    }
+
+    /// Checks `credentials`.
+    pub fn with_credentials(credentials: Vec<SynchronizationSecretKeyStringValuePair>) -> Self {
+        ValidateCredentialsBody {
+            credentials,
+            ..Self::default()
+        }
+    }
+
+    /// For the template `template_id`.
+    pub fn template_id(mut self, template_id: impl Into<String>) -> Self {
+        self.template_id = Some(template_id.into());
+        self
+    }
+
+    /// For the application `application_identifier`.
+    pub fn application_identifier(mut self, application_identifier: impl Into<String>) -> Self {
+        self.application_identifier = Some(application_identifier.into());
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

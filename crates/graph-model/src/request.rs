@@ -569,10 +569,7 @@ mod tests {
             json(replace_secrets(&owner, ApiVersion::V1, &secrets).unwrap()),
             serde_json::json!({"value": [{"key": "BaseAddress", "value": "https://scim.example"}]})
         );
-        let body = ValidateCredentialsBody {
-            use_saved_credentials: Some(true),
-            ..Default::default()
-        };
+        let body = ValidateCredentialsBody::saved();
         assert_eq!(
             json(validate_job_credentials(&job, ApiVersion::V1, &body).unwrap()),
             serde_json::json!({"useSavedCredentials": true})
