@@ -7,11 +7,11 @@ use graph_model::{JobRef, NationalCloud, SynchronizationJob};
 use graph_transport::HttpRequest;
 use http::header::AUTHORIZATION;
 use sync_emulator::{Emulator, EmulatorOptions, Seed};
-use sync_jobs::{GetOptions, StartOptions, SyncJobsClient};
+use sync_jobs::{StartOptions, SyncJobsClient};
 
 use crate::config::{Backend, Settings};
 use crate::report::render;
-use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, EmulatorArgs, GetArgs, StartArgs};
+use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, EmulatorArgs, StartArgs};
 
 fn settings() -> Result<Settings, u8> {
     Settings::from_env(|k| std::env::var(k).ok()).map_err(|e| {
@@ -66,7 +66,7 @@ async fn start_inner(args: StartArgs, backend: Backend) -> Result<u8, u8> {
         });
         return match prepared {
             Ok(http) => {
-                print!("{}", what_if("Start", &job, &http));
+                print!("{}", what_if("Start", &job.to_string(), &http));
                 Ok(EXIT_OK)
             }
             Err(e) => {
@@ -109,9 +109,9 @@ async fn start_inner(args: StartArgs, backend: Backend) -> Result<u8, u8> {
 
 /// The what-if text: the operation, then the request exactly as it would
 /// go out, with the bearer token replaced by a placeholder.
-pub(crate) fn what_if(operation: &str, job: &JobRef, http: &HttpRequest) -> String {
+pub(crate) fn what_if(operation: &str, target: &str, http: &HttpRequest) -> String {
     let mut out = format!(
-        "What if: Performing the operation \"{operation}\" on target \"{job}\".\n{} {}\n",
+        "What if: Performing the operation \"{operation}\" on target \"{target}\".\n{} {}\n",
         http.method, http.url
     );
     out.push_str("authorization: Bearer <redacted>\n");
@@ -133,30 +133,6 @@ pub(crate) fn what_if(operation: &str, job: &JobRef, http: &HttpRequest) -> Stri
     }
     out.push_str("Nothing was sent.\n");
     out
-}
-
-/// `graphsync get`.
-pub(crate) async fn get(args: GetArgs, backend: Backend) -> u8 {
-    exit_code(get_inner(args, backend).await)
-}
-
-async fn get_inner(args: GetArgs, backend: Backend) -> Result<u8, u8> {
-    let settings = settings()?;
-    let job = job_ref(&args.target)?;
-    let jobs = client(&settings, backend)?;
-    match jobs
-        .get_with(&job, &GetOptions::version(args.target.version()))
-        .await
-    {
-        Ok(j) => {
-            println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
-            Ok(EXIT_OK)
-        }
-        Err(e) => {
-            eprint!("{}", render(&e, "get"));
-            Err(EXIT_FAILED)
-        }
-    }
 }
 
 /// `graphsync emulator`.

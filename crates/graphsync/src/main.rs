@@ -8,15 +8,17 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod actions;
 mod commands;
 mod config;
 mod report;
+mod table;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use graph_model::{ApiVersion, InvalidIdError, JobRef};
+use graph_model::{ApiVersion, InvalidIdError, JobOwner, JobRef};
 
 use crate::config::Backend;
 
@@ -35,9 +37,13 @@ Environment:
   GRAPH_URL             another Graph root (plain http only to a loopback host)
   AZURE_AUTHORITY_HOST  another Entra authority host
 
-Permissions (application): start needs Synchronization.ReadWrite.All, or
-Application.ReadWrite.OwnedBy on an application the caller owns; get needs
+Permissions (application): start, pause, restart, provision,
+validate-credentials, create, delete, secrets and schema --replace need
+Synchronization.ReadWrite.All, or Application.ReadWrite.OwnedBy on an
+application the caller owns; get, list, schema and templates need
 Synchronization.Read.All (or either of those).
+
+Try it without a tenant: `graphsync emulator` prints the settings to export.
 
 Exit status: 0 success, 1 the operation failed, 2 usage or configuration error.";
 
@@ -68,9 +74,65 @@ enum Command {
     /// Start resumes a paused job from where it stopped and lifts a
     /// quarantine. Start only a paused or quarantined job: the service warns
     /// that calling start over and over on a running job can make it stop.
+    #[command(
+        after_help = "Example:\n  graphsync start --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --what-if"
+    )]
     Start(StartArgs),
-    /// Show a synchronization job as JSON (GET …/jobs/{jobId}).
-    Get(GetArgs),
+    /// Pause a job (POST …/jobs/{jobId}/pause); its progress is kept.
+    #[command(
+        after_help = "Example:\n  graphsync pause --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa"
+    )]
+    Pause(actions::JobActionArgs),
+    /// Restart a job, clearing what --scope names (POST …/jobs/{jobId}/restart).
+    #[command(
+        after_help = "Example:\n  graphsync restart --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --scope Watermark,Escrows,QuarantineState"
+    )]
+    Restart(actions::RestartArgs),
+    /// Provision objects now, outside the schedule (POST …/provisionOnDemand; 5 calls per 10 s per job).
+    #[command(
+        after_help = "Example:\n  graphsync provision --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --rule 03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8#V2 --subject 52cf7b7a-52be-4a9b-9c69-e4d4a4a14f76:User"
+    )]
+    Provision(actions::ProvisionArgs),
+    /// Check credentials against the target system (POST …/validateCredentials).
+    #[command(
+        after_help = "Examples:\n  graphsync validate-credentials --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --saved\n  graphsync validate-credentials --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --template scim --credential BaseAddress=https://scim.example.com/scim --credential SecretToken=…"
+    )]
+    ValidateCredentials(actions::ValidateArgs),
+    /// Show a job (GET …/jobs/{jobId}): a summary on a terminal, JSON otherwise.
+    #[command(
+        after_help = "Example:\n  graphsync get --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --output table"
+    )]
+    Get(actions::GetArgs),
+    /// List the jobs of a service principal or application, every page.
+    #[command(
+        after_help = "Example:\n  graphsync list --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --output json"
+    )]
+    List(actions::ListArgs),
+    /// Create a job from a template (POST …/jobs; the job starts disabled).
+    #[command(
+        after_help = "Example:\n  graphsync create --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --template scim"
+    )]
+    Create(actions::CreateArgs),
+    /// Delete a job and all its state (DELETE …/jobs/{jobId}).
+    #[command(
+        after_help = "Example:\n  graphsync delete --app-id b2c3d4e5-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --what-if"
+    )]
+    Delete(actions::JobActionArgs),
+    /// Print a job's schema as JSON, or replace it whole with --replace FILE.
+    #[command(
+        after_help = "Examples:\n  graphsync schema --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa > schema.json\n  graphsync schema --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --replace schema.json"
+    )]
+    Schema(actions::SchemaArgs),
+    /// Replace the secrets (target credentials) of a service principal (PUT …/synchronization/secrets).
+    #[command(
+        after_help = "Example:\n  graphsync secrets --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --from-json secrets.json\n  (secrets.json: [{\"key\":\"BaseAddress\",\"value\":\"https://…\"},{\"key\":\"SecretToken\",\"value\":\"…\"}])"
+    )]
+    Secrets(actions::SecretsArgs),
+    /// List the synchronization templates of a service principal or application, or show one.
+    #[command(
+        after_help = "Example:\n  graphsync templates --application c3d4e5f6-0000-4000-8000-000000000001 --template scim"
+    )]
+    Templates(actions::TemplatesArgs),
     /// Run the local emulator; prints its connection details as one JSON line.
     Emulator(EmulatorArgs),
     /// Walk through starting a paused job against an in-process emulator.
@@ -92,7 +154,7 @@ pub(crate) struct Target {
 
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
-struct Owner {
+pub(crate) struct Owner {
     /// The service principal's object id.
     #[arg(long, value_name = "ID", visible_alias = "sp")]
     service_principal: Option<String>,
@@ -102,6 +164,17 @@ struct Owner {
     /// The application's appId (client id); addresses servicePrincipals(appId='…').
     #[arg(long, value_name = "APP_ID")]
     app_id: Option<String>,
+}
+
+impl Owner {
+    pub(crate) fn job_owner(&self) -> Result<JobOwner, InvalidIdError> {
+        match (&self.service_principal, &self.application, &self.app_id) {
+            (Some(id), _, _) => JobOwner::service_principal(id.clone()),
+            (_, Some(id), _) => JobOwner::application(id.clone()),
+            (_, _, Some(id)) => JobOwner::service_principal_app_id(id.clone()),
+            (None, None, None) => JobOwner::service_principal(String::new()),
+        }
+    }
 }
 
 impl Target {
@@ -143,12 +216,6 @@ pub(crate) struct StartArgs {
     /// The client-request-id to send (default: a fresh UUID).
     #[arg(long, value_name = "ID")]
     client_request_id: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct GetArgs {
-    #[command(flatten)]
-    target: Target,
 }
 
 #[derive(Debug, Args)]
@@ -194,7 +261,17 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Start(args) => commands::start(args, cli.transport).await,
-            Command::Get(args) => commands::get(args, cli.transport).await,
+            Command::Get(args) => actions::get(args, cli.transport).await,
+            Command::Pause(args) => actions::simple(args, cli.transport, "pause").await,
+            Command::Delete(args) => actions::simple(args, cli.transport, "delete").await,
+            Command::Restart(args) => actions::restart(args, cli.transport).await,
+            Command::Provision(args) => actions::provision(args, cli.transport).await,
+            Command::ValidateCredentials(args) => actions::validate(args, cli.transport).await,
+            Command::List(args) => actions::list(args, cli.transport).await,
+            Command::Create(args) => actions::create(args, cli.transport).await,
+            Command::Schema(args) => actions::schema(args, cli.transport).await,
+            Command::Secrets(args) => actions::secrets(args, cli.transport).await,
+            Command::Templates(args) => actions::templates(args, cli.transport).await,
             Command::Emulator(args) => commands::emulator(args).await,
             Command::Demo => commands::demo(cli.transport).await,
         }

@@ -45,7 +45,7 @@ fn find_service_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a Graph
 }
 
 fn hint(status: u16, action: &str) -> Option<String> {
-    let write = action != "get";
+    let write = !matches!(action, "get" | "list" | "schema" | "templates");
     Some(match status {
         401 => "the token was refused: check AZURE_TENANT_ID and that the app is registered in the cloud GRAPH_CLOUD names".into(),
         403 if write => format!(
@@ -53,6 +53,7 @@ fn hint(status: u16, action: &str) -> Option<String> {
         ),
         403 => "reading jobs needs Synchronization.Read.All, Synchronization.ReadWrite.All, or Application.ReadWrite.OwnedBy on an owned application".into(),
         404 => "check the ids: --service-principal takes the service principal's object id, --application the application's object id, --app-id the appId (client id)".into(),
+        429 if action == "provision" => "provisionOnDemand allows 5 calls per 10 seconds per job; wait as long as Retry-After says".into(),
         411 => "the request had no Content-Length; graphsync always sends one, so a proxy may have removed it".into(),
         _ => return None,
     })
