@@ -150,7 +150,13 @@ pub(crate) async fn emulator(args: EmulatorArgs) -> u8 {
             }
         },
     };
-    let emu = match Emulator::start(EmulatorOptions::with_seed(seed).port(args.port)).await {
+    let emu = match Emulator::start(
+        EmulatorOptions::with_seed(seed)
+            .port(args.port)
+            .page_size(usize::from(args.page_size)),
+    )
+    .await
+    {
         Ok(emu) => emu,
         Err(e) => {
             eprint!("{}", render(&e, ""));

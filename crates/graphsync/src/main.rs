@@ -226,6 +226,9 @@ pub(crate) struct EmulatorArgs {
     /// A seed file (JSON) instead of the default tenant and jobs.
     #[arg(long, value_name = "FILE")]
     seed: Option<std::path::PathBuf>,
+    /// How many items a page of a listing holds before @odata.nextLink.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..))]
+    page_size: u16,
 }
 
 fn init_logging(verbose: u8) {

@@ -2,94 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_graphsync");
+mod common;
 
-/// A `graphsync emulator` child process, killed on drop.
-struct EmulatorProcess {
-    child: Child,
-    info: Value,
-}
-
-impl EmulatorProcess {
-    fn start() -> Self {
-        let mut child = Command::new(BIN)
-            .arg("emulator")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn graphsync emulator");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("first line");
-        let info: Value = serde_json::from_str(&line).expect("first line is JSON");
-        EmulatorProcess { child, info }
-    }
-
-    fn s(&self, key: &str) -> String {
-        self.info[key].as_str().unwrap().to_owned()
-    }
-
-    fn job(&self, status: &str) -> Value {
-        self.info["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["status"] == status)
-            .unwrap_or_else(|| panic!("no {status} job"))
-            .clone()
-    }
-
-    fn graphsync(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .env_clear()
-            .env("GRAPH_URL", self.s("graph_url"))
-            .env("AZURE_AUTHORITY_HOST", self.s("authority_host"))
-            .env("AZURE_TENANT_ID", self.s("tenant_id"))
-            .env("AZURE_CLIENT_ID", self.s("client_id"))
-            .env("AZURE_CLIENT_SECRET", self.s("client_secret"))
-            .output()
-            .expect("run graphsync")
-    }
-
-    fn actions(&self) -> Vec<Value> {
-        // Through the control API, with a raw request (std only).
-        use std::io::{Read, Write};
-        let url = self.s("graph_url");
-        let addr = url.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(
-            s,
-            "GET /_emulator/actions HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
-        serde_json::from_str::<Value>(body).unwrap()["value"]
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-}
-
-impl Drop for EmulatorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{BIN, EmulatorProcess, text};
 
 #[test]
 fn emulator_prints_connection_details_and_the_seeded_jobs() {
