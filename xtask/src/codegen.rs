@@ -967,6 +967,21 @@ fn emit_types(ctx: &Ctx<'_>) -> Result<String, CodegenError> {
             let _ = writeln!(body, "pub {}: {},", field_name(&p.name), f.ty);
         }
         body.push_str("}\n\n");
+        // The type is non-exhaustive (a parameter may be added), so other
+        // crates build it through this constructor.
+        let _ = writeln!(body, "impl {name} {{");
+        let _ = writeln!(body, "/// A body with every parameter given.");
+        let args: Vec<String> = fields
+            .iter()
+            .map(|(p, f)| format!("{}: {}", field_name(&p.name), f.ty))
+            .collect();
+        let names: Vec<String> = fields.iter().map(|(p, _)| field_name(&p.name)).collect();
+        let _ = writeln!(
+            body,
+            "pub fn new({}) -> Self {{ {name} {{ {} }} }}\n}}\n",
+            args.join(", "),
+            names.join(", ")
+        );
     }
 
     let mut out = String::new();

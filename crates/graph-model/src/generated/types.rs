@@ -486,6 +486,13 @@ pub struct RestartBody {
     pub criteria: Option<SynchronizationJobRestartCriteria>,
 }
 
+impl RestartBody {
+    /// A body with every parameter given.
+    pub fn new(criteria: Option<SynchronizationJobRestartCriteria>) -> Self {
+        RestartBody { criteria }
+    }
+}
+
 /// The body of `provisionOnDemand`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -494,6 +501,13 @@ pub struct ProvisionOnDemandBody {
     /// The objects, per rule.
     #[serde(default, deserialize_with = "null_default")]
     pub parameters: Vec<SynchronizationJobApplicationParameters>,
+}
+
+impl ProvisionOnDemandBody {
+    /// A body with every parameter given.
+    pub fn new(parameters: Vec<SynchronizationJobApplicationParameters>) -> Self {
+        ProvisionOnDemandBody { parameters }
+    }
 }
 
 /// The body of `validateCredentials`.
@@ -517,4 +531,21 @@ pub struct ValidateCredentialsBody {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub credentials: Vec<SynchronizationSecretKeyStringValuePair>,
+}
+
+impl ValidateCredentialsBody {
+    /// A body with every parameter given.
+    pub fn new(
+        application_identifier: Option<String>,
+        template_id: Option<String>,
+        use_saved_credentials: Option<bool>,
+        credentials: Vec<SynchronizationSecretKeyStringValuePair>,
+    ) -> Self {
+        ValidateCredentialsBody {
+            application_identifier,
+            template_id,
+            use_saved_credentials,
+            credentials,
+        }
+    }
 }
