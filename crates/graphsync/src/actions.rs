@@ -775,3 +775,38 @@ pub(crate) async fn templates(args: TemplatesArgs, backend: Backend) -> u8 {
     }
     .await)
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct AcquireTokenArgs {
+    #[command(flatten)]
+    target: OwnerTarget,
+    /// A credential as KEY=VALUE. Repeatable.
+    #[arg(long, value_name = "KEY=VALUE", required = true)]
+    credential: Vec<String>,
+    #[command(flatten)]
+    flags: WriteFlags,
+}
+
+/// `graphsync acquire-access-token`.
+pub(crate) async fn acquire_access_token(args: AcquireTokenArgs, backend: Backend) -> u8 {
+    run(async {
+        let ctx = Ctx::new(backend)?;
+        let owner = args.target.owner()?;
+        let credentials = parse_pairs(&args.credential, "--credential").map_err(|e| {
+            eprintln!("error: {e}");
+            EXIT_USAGE
+        })?;
+        let jobs = ctx.client(args.target.version())?;
+        let outcome = jobs
+            .acquire_access_token(&owner, credentials)
+            .await
+            .map_err(failed("acquire-access-token"))?;
+        Ok(report(
+            "acquired an access token for",
+            &owner.to_string(),
+            &outcome,
+            &args.flags,
+        ))
+    }
+    .await)
+}

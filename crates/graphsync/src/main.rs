@@ -133,6 +133,11 @@ enum Command {
         after_help = "Example:\n  graphsync templates --application c3d4e5f6-0000-4000-8000-000000000001 --template scim"
     )]
     Templates(actions::TemplatesArgs),
+    /// Acquire an OAuth token for the target app with credentials (POST …/synchronization/acquireAccessToken).
+    #[command(
+        after_help = "Example:\n  graphsync acquire-access-token --sp 3f1e0c9a-0000-4000-8000-000000000001 --credential BaseAddress=https://… --credential SecretToken=…"
+    )]
+    AcquireAccessToken(actions::AcquireTokenArgs),
     /// Run the local emulator; prints its connection details as one JSON line.
     Emulator(EmulatorArgs),
     /// Walk through starting a paused job against an in-process emulator.
@@ -275,6 +280,9 @@ fn main() -> ExitCode {
             Command::Schema(args) => actions::schema(args, cli.transport).await,
             Command::Secrets(args) => actions::secrets(args, cli.transport).await,
             Command::Templates(args) => actions::templates(args, cli.transport).await,
+            Command::AcquireAccessToken(args) => {
+                actions::acquire_access_token(args, cli.transport).await
+            }
             Command::Emulator(args) => commands::emulator(args).await,
             Command::Demo => commands::demo(cli.transport).await,
         }

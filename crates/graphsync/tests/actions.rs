@@ -260,6 +260,17 @@ fn schema_provision_secrets_validate_and_templates() {
         "SecretToken=t",
     ]);
     assert_eq!(code(&collection), 0, "{}", text(&collection.stderr));
+    let token = emu.graphsync(&[
+        "acquire-access-token",
+        "--sp",
+        sp,
+        "--credential",
+        "BaseAddress=https://scim.example.com",
+        "--credential",
+        "SecretToken=t",
+        "--pass-thru",
+    ]);
+    assert_eq!(text(&token.stdout), "true\n", "{}", text(&token.stderr));
     let bad_key = emu.graphsync(&["secrets", "--sp", sp, "--set", "Nonsense=1"]);
     assert_eq!(code(&bad_key), 2);
 

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use graph_model::operations as ops;
 use graph_model::{
-    ApiVersion, JobOwner, Operation, ProvisionOnDemandBody, RestartBody,
+    AcquireAccessTokenBody, ApiVersion, JobOwner, Operation, ProvisionOnDemandBody, RestartBody,
     SynchronizationJobApplicationParameters, SynchronizationMetadata, SynchronizationMetadataEntry,
     SynchronizationSecret, SynchronizationSecretKeyStringValuePair, SynchronizationStatusCode,
     SynchronizationTemplate, ValidateCredentialsBody, format_timestamp,
@@ -88,6 +88,8 @@ pub(crate) fn dispatch(state: &mut State, call: &Call<'_>) -> (Reply, Option<Str
         list_templates(state, call)
     } else if std::ptr::eq(op, &ops::GET_TEMPLATE) {
         get_template(state, call)
+    } else if std::ptr::eq(op, &ops::ACQUIRE_ACCESS_TOKEN) {
+        acquire_access_token(state, call)
     } else {
         return job_operation(state, call);
     };
@@ -686,4 +688,27 @@ fn get_template(state: &State, call: &Call<'_>) -> Reply {
         )),
     );
     json_reply(StatusCode::OK, call.ids, &value)
+}
+
+/// The emulator has no target to get a token from: credentials that name a
+/// `BaseAddress` and a `SecretToken` succeed and are saved.
+fn acquire_access_token(state: &mut State, call: &Call<'_>) -> Reply {
+    let body: AcquireAccessTokenBody = match call.json_body() {
+        Ok(b) => b,
+        Err(reply) => return *reply,
+    };
+    if let Err(why) = check_credentials(&body.credentials) {
+        return call.error(StatusCode::BAD_REQUEST, "CredentialValidationFailed", &why);
+    }
+    state.service_principals[call.sp_index].secrets = body.credentials;
+    record(
+        state,
+        call,
+        "",
+        None,
+        None,
+        Some("access token acquired".into()),
+        None,
+    );
+    no_content(call.ids, None)
 }

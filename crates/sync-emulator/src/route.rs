@@ -26,6 +26,8 @@ pub(crate) enum Resource {
     Templates,
     /// `/templates/{id}`
     Template(String),
+    /// `/acquireAccessToken`
+    AcquireAccessToken,
 }
 
 /// A parsed Graph path.
@@ -62,6 +64,7 @@ impl Route {
             Resource::JobSchema(_) => vec![&ops::GET_JOB_SCHEMA, &ops::REPLACE_JOB_SCHEMA],
             Resource::Templates => vec![&ops::LIST_TEMPLATES],
             Resource::Template(_) => vec![&ops::GET_TEMPLATE],
+            Resource::AcquireAccessToken => vec![&ops::ACQUIRE_ACCESS_TOKEN],
         }
     }
 
@@ -137,6 +140,7 @@ pub(crate) fn parse(path: &str) -> Result<Route, String> {
         [s] if is(s, "secrets") => Resource::Secrets,
         [s] if is(s, "jobs") => Resource::Jobs,
         [s] if is(s, "templates") => Resource::Templates,
+        [s] if is(s, "acquireAccessToken") => Resource::AcquireAccessToken,
         [j, v] if is(j, "jobs") && is(v, "validateCredentials") => {
             Resource::JobsValidateCredentials
         }
@@ -148,7 +152,7 @@ pub(crate) fn parse(path: &str) -> Result<Route, String> {
             None => return Err(not_found(a)),
         },
         [] => return Err(unsupported()),
-        [s, ..] if !is(s, "jobs") && !is(s, "templates") && !is(s, "secrets") => {
+        [s, ..] if !is(s, "jobs") && !is(s, "templates") => {
             return Err(not_found(s));
         }
         [_, _, _, extra, ..] | [_, _, extra] => return Err(not_found(extra)),
@@ -208,6 +212,7 @@ mod tests {
             r::replace_secrets(&owner, v, &[]).unwrap(),
             r::list_templates(&owner, v),
             r::get_template(&owner, v, "scim").unwrap(),
+            graph_model::Request::for_owner(&ops::ACQUIRE_ACCESS_TOKEN, v, &owner),
         ];
         assert_eq!(requests.len(), graph_model::operations::ALL.len());
         for req in requests {

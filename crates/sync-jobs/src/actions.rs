@@ -1,8 +1,9 @@
 //! Every job action besides start and get: each is the request value from
 //! `graph-model`, one send-and-check, and a decode.
 
+use graph_model::operations as ops;
 use graph_model::{
-    JobOwner, JobRef, Page, ProvisionOnDemandResult, Request, RestartScope,
+    AcquireAccessTokenBody, JobOwner, JobRef, Page, ProvisionOnDemandResult, Request, RestartScope,
     StringKeyStringValuePair, SynchronizationJob, SynchronizationJobApplicationParameters,
     SynchronizationSchema, SynchronizationSecretKeyStringValuePair, SynchronizationTemplate,
     ValidateCredentialsBody, requests,
@@ -164,6 +165,21 @@ impl SyncJobsClient {
     ) -> Result<Outcome, Error> {
         self.call(requests::replace_secrets(owner, self.version, secrets)?)
             .await
+    }
+
+    /// Acquires an OAuth access token for the target application of `owner`
+    /// with `credentials` and saves it for its jobs.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub async fn acquire_access_token(
+        &self,
+        owner: &JobOwner,
+        credentials: Vec<SynchronizationSecretKeyStringValuePair>,
+    ) -> Result<Outcome, Error> {
+        let body = AcquireAccessTokenBody::new(credentials);
+        let request = Request::for_owner(&ops::ACQUIRE_ACCESS_TOKEN, self.version, owner);
+        self.call(request.with_json_body(&body)?).await
     }
 
     /// Lists the templates of `owner`, every page.

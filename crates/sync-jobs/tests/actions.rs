@@ -304,6 +304,20 @@ async fn secrets_validate_credentials_schema_and_templates() {
         "{log}"
     );
 
+    // acquireAccessToken: refused without a secret token, saved with one.
+    let e = jobs
+        .acquire_access_token(&owner, secrets[..1].to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(status(&e), Some(400));
+    assert_eq!(
+        jobs.acquire_access_token(&owner, secrets.clone())
+            .await
+            .unwrap()
+            .status,
+        204
+    );
+
     // Schema: read, change, write back; unknown parts survive.
     let mut schema = jobs.schema(&job).await.unwrap();
     assert!(schema.additional_properties.contains_key("directories"));

@@ -238,6 +238,23 @@ pub static VALIDATE_CREDENTIALS: Operation = Operation {
     ),
 };
 
+/// Acquires an OAuth access token for the target application with the given credentials (the authorization-code grant of gallery apps) and saves it for the owner's jobs.
+///
+/// `POST {synchronization}/acquireAccessToken`
+pub static ACQUIRE_ACCESS_TOKEN: Operation = Operation {
+    name: "acquireAccessToken",
+    method: Method::POST,
+    target: Target::Synchronization,
+    suffix: "/acquireAccessToken",
+    request_body: Some("AcquireAccessTokenBody"),
+    response: None,
+    idempotent: false,
+    success: &[204],
+    beta_deprecation: Some(
+        "deprecated in beta since 2026-02-06, to be removed 2027-07-06: the authorization-code grant behind acquireAccessToken is being retired",
+    ),
+};
+
 /// Every operation above, in spec order.
 pub static ALL: &[&Operation] = &[
     &REPLACE_SECRETS,
@@ -255,4 +272,5 @@ pub static ALL: &[&Operation] = &[
     &PROVISION_ON_DEMAND,
     &VALIDATE_JOB_CREDENTIALS,
     &VALIDATE_CREDENTIALS,
+    &ACQUIRE_ACCESS_TOKEN,
 ];

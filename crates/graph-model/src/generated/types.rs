@@ -549,3 +549,24 @@ impl ValidateCredentialsBody {
         }
     }
 }
+
+/// The body of `acquireAccessToken`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AcquireAccessTokenBody {
+    /// The credentials to acquire the token with.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub credentials: Vec<SynchronizationSecretKeyStringValuePair>,
+}
+
+impl AcquireAccessTokenBody {
+    /// A body with every parameter given.
+    pub fn new(credentials: Vec<SynchronizationSecretKeyStringValuePair>) -> Self {
+        AcquireAccessTokenBody { credentials }
+    }
+}
