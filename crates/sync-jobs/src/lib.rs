@@ -2,10 +2,19 @@
 //!
 //! This is the layer SDK users call. [`SyncJobsClient`] takes a
 //! [`GraphClient`] (any transport, any credential, any cloud) and gives each
-//! job action a typed method: [`start`](SyncJobsClient::start) and
-//! [`get`](SyncJobsClient::get) so far. Each method is a few lines: build the
-//! request value (`graph-model`), send it (`graph-transport`), check the
-//! status the operation documents, decode the body.
+//! job action a typed method: [`list`](SyncJobsClient::list) (every page)
+//! and [`list_pages`](SyncJobsClient::list_pages), [`get`](SyncJobsClient::get),
+//! [`create`](SyncJobsClient::create), [`delete`](SyncJobsClient::delete),
+//! [`start`](SyncJobsClient::start), [`pause`](SyncJobsClient::pause),
+//! [`restart`](SyncJobsClient::restart),
+//! [`provision_on_demand`](SyncJobsClient::provision_on_demand),
+//! [`validate_credentials`](SyncJobsClient::validate_credentials),
+//! [`schema`](SyncJobsClient::schema), [`replace_secrets`](SyncJobsClient::replace_secrets),
+//! [`templates`](SyncJobsClient::templates) and more. Each method is a few
+//! lines: build the request value (`graph-model`, whose operation
+//! descriptors are generated from the API spec), send it
+//! (`graph-transport`), check the status the operation documents, decode
+//! the body.
 //!
 //! **Start only a paused or quarantined job.** The service warns that calling
 //! start over and over on a running job can make it stop the job. Read the
