@@ -296,6 +296,33 @@ impl<T: DeserializeOwned> Pages<T> {
         Ok(Some(page.value))
     }
 
+    /// The remaining pages as a [`Stream`](futures_core::Stream): one item
+    /// per page, ending after the last. An error is the stream's last item.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// # async fn run(jobs: sync_jobs::SyncJobsClient) -> Result<(), sync_jobs::Error> {
+    /// let owner = graph_model::JobOwner::service_principal("sp-object-id").unwrap();
+    /// let mut pages = std::pin::pin!(jobs.list_pages(&owner).into_stream());
+    /// while let Some(page) = pages.next().await {
+    ///     println!("{} jobs", page?.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn into_stream(self) -> impl futures_core::Stream<Item = Result<Vec<T>, Error>> + Send
+    where
+        T: Send + 'static,
+    {
+        futures_util::stream::unfold(Some(self), |state| async move {
+            let mut pages = state?;
+            match pages.next_page().await {
+                Ok(Some(page)) => Some((Ok(page), Some(pages))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
     /// Every remaining item, from every remaining page.
     ///
     /// # Errors

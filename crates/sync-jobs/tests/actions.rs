@@ -88,8 +88,14 @@ async fn list_follows_next_links_across_pages_on_every_owner_form() {
         sizes.push(page.len());
     }
     assert_eq!(sizes, [5, 5, 5, 5, 4]);
-    // Five pages of GET, plus the listings above: 6 listings of 5 pages.
-    assert_eq!(emu.stats().graph_requests, 6 * 5 + 5);
+    // The same as a stream.
+    use futures_util::StreamExt;
+    let stream = jobs.list_pages(&sp(PAUSED.service_principal_id)).into_stream();
+    let pages: Vec<_> = stream.collect().await;
+    let sizes: Vec<usize> = pages.into_iter().map(|p| p.unwrap().len()).collect();
+    assert_eq!(sizes, [5, 5, 5, 5, 4]);
+    // Six listings, the pager and the stream: 8 walks of 5 pages.
+    assert_eq!(emu.stats().graph_requests, 8 * 5);
 }
 
 #[tokio::test]
