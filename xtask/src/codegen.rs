@@ -122,6 +122,8 @@ struct ActionDef {
     returns: Option<TypeRef>,
     idempotent: bool,
     success: Vec<u16>,
+    /// Declared in the beta differences only: not in v1.0.
+    beta_only: bool,
 }
 
 #[derive(Debug, Default)]
@@ -277,6 +279,7 @@ fn parse_action(node: Node<'_, '_>) -> Result<ActionDef, CodegenError> {
         returns,
         success,
         name,
+        beta_only: false,
     })
 }
 
@@ -356,6 +359,11 @@ fn parse_spec(v1: &str, beta: &str) -> Result<Spec, CodegenError> {
                     target,
                     format!("deprecated in beta since {date}, to be removed {removal}: {text}"),
                 );
+            }
+            "Action" | "Function" => {
+                let mut action = parse_action(node)?;
+                action.beta_only = true;
+                spec.actions.push(action);
             }
             other => return err(format!("{SPEC_BETA}: unexpected element <{other}>")),
         }
@@ -1011,6 +1019,7 @@ struct OpDesc {
     idempotent: bool,
     success: Vec<u16>,
     beta_deprecation: Option<String>,
+    beta_only: bool,
 }
 
 fn target_of(entity: &str) -> Result<&'static str, CodegenError> {
@@ -1173,6 +1182,7 @@ fn operations(spec: &Spec) -> Result<Vec<OpDesc>, CodegenError> {
                     idempotent,
                     success,
                     beta_deprecation,
+                    beta_only: false,
                 });
             }
         }
@@ -1224,6 +1234,7 @@ fn operations(spec: &Spec) -> Result<Vec<OpDesc>, CodegenError> {
             idempotent: a.idempotent,
             success: a.success.clone(),
             beta_deprecation,
+            beta_only: a.beta_only,
         });
     }
     let mut seen = BTreeSet::new();
@@ -1257,7 +1268,7 @@ fn emit_operations(spec: &Spec) -> Result<String, CodegenError> {
     let mut out = String::new();
     let _ = writeln!(out, "{HEADER}\n");
     out.push_str("//! One descriptor per operation of the synchronization API: method, path\n//! below its target, body and response types, success statuses.\n\n");
-    out.push_str("use http::Method;\n\nuse crate::request::{Operation, Target};\n\n");
+    out.push_str("use http::Method;\n\nuse crate::cloud::ApiVersion;\nuse crate::request::{Operation, Target};\n\n");
     for op in &ops {
         doc_lines(
             &mut out,
@@ -1271,7 +1282,7 @@ fn emit_operations(spec: &Spec) -> Result<String, CodegenError> {
         );
         let _ = writeln!(
             out,
-            "pub static {}: Operation = Operation {{ name: {:?}, method: Method::{}, target: Target::{}, suffix: {:?}, request_body: {}, response: {}, idempotent: {}, success: &{:?}, beta_deprecation: {} }};\n",
+            "pub static {}: Operation = Operation {{ name: {:?}, method: Method::{}, target: Target::{}, suffix: {:?}, request_body: {}, response: {}, idempotent: {}, success: &{:?}, beta_deprecation: {}, only_in: {} }};\n",
             op.konst,
             op.name,
             op.method,
@@ -1282,6 +1293,11 @@ fn emit_operations(spec: &Spec) -> Result<String, CodegenError> {
             op.idempotent,
             op.success,
             opt_str(&op.beta_deprecation),
+            if op.beta_only {
+                "Some(ApiVersion::Beta)"
+            } else {
+                "None"
+            },
         );
     }
     out.push_str("/// Every operation above, in spec order.\npub static ALL: &[&Operation] = &[\n");

@@ -82,7 +82,7 @@ pub mod operations {
 pub mod requests {
     pub use crate::request::{
         create_job, delete_job, get_job, get_job_schema, get_template, list_jobs, list_templates,
-        pause, provision_on_demand, replace_job_schema, replace_secrets, restart, start,
+        pause, ping, provision_on_demand, replace_job_schema, replace_secrets, restart, start,
         validate_credentials, validate_job_credentials,
     };
 }

@@ -40,6 +40,8 @@ pub struct Operation {
     /// Set when the beta endpoint marks the operation deprecated: since
     /// when, the removal date and what replaces it.
     pub beta_deprecation: Option<&'static str>,
+    /// Set when only one API version has the operation.
+    pub only_in: Option<ApiVersion>,
 }
 
 /// The object an operation's path starts from.
@@ -73,7 +75,13 @@ impl Operation {
             idempotent,
             success,
             beta_deprecation: None,
+            only_in: None,
         }
+    }
+
+    /// Whether `version` has the operation.
+    pub fn is_in(&self, version: ApiVersion) -> bool {
+        self.only_in.is_none_or(|only| only == version)
     }
 
     /// Whether `status` is one of the success statuses.
@@ -407,6 +415,28 @@ pub fn replace_secrets(
     }
     Request::for_owner(&operations::REPLACE_SECRETS, version, owner)
         .with_json_body(&Body { value: secrets })
+}
+
+/// `GET {owner}/synchronization/Ping()` (beta only): whether the owner's
+/// synchronization answers.
+///
+/// # Errors
+/// [`RequestError::NotInVersion`] for v1.0, which has no such function.
+pub fn ping(owner: &JobOwner, version: ApiVersion) -> Result<Request, RequestError> {
+    in_version(&operations::PING, version)?;
+    Ok(Request::for_owner(&operations::PING, version, owner))
+}
+
+/// Refuses an operation the version does not have.
+fn in_version(operation: &'static Operation, version: ApiVersion) -> Result<(), RequestError> {
+    match operation.only_in {
+        Some(only_in) if only_in != version => Err(RequestError::NotInVersion {
+            option: operation.name,
+            only_in,
+            version,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `GET {owner}/synchronization/templates`: the first page of templates.

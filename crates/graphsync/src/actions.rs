@@ -810,3 +810,17 @@ pub(crate) async fn acquire_access_token(args: AcquireTokenArgs, backend: Backen
     }
     .await)
 }
+
+/// `graphsync ping` (beta only).
+pub(crate) async fn ping(args: OwnerTarget, backend: Backend) -> u8 {
+    run(async {
+        let ctx = Ctx::new(backend)?;
+        let owner = args.owner()?;
+        // Ping exists only in beta, so beta is the default here.
+        let jobs = ctx.client(ApiVersion::Beta)?;
+        let text = jobs.ping(&owner).await.map_err(failed("ping"))?;
+        println!("{text}");
+        Ok(EXIT_OK)
+    }
+    .await)
+}

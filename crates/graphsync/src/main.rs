@@ -138,6 +138,9 @@ enum Command {
         after_help = "Example:\n  graphsync acquire-access-token --sp 3f1e0c9a-0000-4000-8000-000000000001 --credential BaseAddress=https://… --credential SecretToken=…"
     )]
     AcquireAccessToken(actions::AcquireTokenArgs),
+    /// Check that a service principal's synchronization answers (GET …/synchronization/Ping(), beta only).
+    #[command(after_help = "Example:\n  graphsync ping --sp 3f1e0c9a-0000-4000-8000-000000000001")]
+    Ping(actions::OwnerTarget),
     /// Run the local emulator; prints its connection details as one JSON line.
     Emulator(EmulatorArgs),
     /// Walk through starting a paused job against an in-process emulator.
@@ -280,6 +283,7 @@ fn main() -> ExitCode {
             Command::Schema(args) => actions::schema(args, cli.transport).await,
             Command::Secrets(args) => actions::secrets(args, cli.transport).await,
             Command::Templates(args) => actions::templates(args, cli.transport).await,
+            Command::Ping(args) => actions::ping(args, cli.transport).await,
             Command::AcquireAccessToken(args) => {
                 actions::acquire_access_token(args, cli.transport).await
             }

@@ -274,6 +274,12 @@ fn schema_provision_secrets_validate_and_templates() {
     let bad_key = emu.graphsync(&["secrets", "--sp", sp, "--set", "Nonsense=1"]);
     assert_eq!(code(&bad_key), 2);
 
+    let ping = emu.graphsync(&["ping", "--sp", sp]);
+    assert!(
+        text(&ping.stdout).contains("reachable"),
+        "{}",
+        text(&ping.stderr)
+    );
     let templates = json(&emu.graphsync(&["templates", "--sp", sp, "-o", "json"]));
     assert_eq!(templates[0]["id"], "SfSandboxOutDelta");
     let beta = json(&emu.graphsync(&[

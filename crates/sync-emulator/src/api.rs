@@ -90,6 +90,14 @@ pub(crate) fn dispatch(state: &mut State, call: &Call<'_>) -> (Reply, Option<Str
         get_template(state, call)
     } else if std::ptr::eq(op, &ops::ACQUIRE_ACCESS_TOKEN) {
         acquire_access_token(state, call)
+    } else if std::ptr::eq(op, &ops::PING) {
+        // What the service answers is not documented; the emulator says
+        // where the call landed.
+        let body = json!({
+            "@odata.context": call.context("Edm.String"),
+            "value": format!("synchronization of {} is reachable", call.route.owner),
+        });
+        json_reply(StatusCode::OK, call.ids, &body)
     } else {
         return job_operation(state, call);
     };

@@ -28,6 +28,8 @@ pub(crate) enum Resource {
     Template(String),
     /// `/acquireAccessToken`
     AcquireAccessToken,
+    /// `/Ping()` (beta only)
+    Ping,
 }
 
 /// A parsed Graph path.
@@ -65,6 +67,7 @@ impl Route {
             Resource::Templates => vec![&ops::LIST_TEMPLATES],
             Resource::Template(_) => vec![&ops::GET_TEMPLATE],
             Resource::AcquireAccessToken => vec![&ops::ACQUIRE_ACCESS_TOKEN],
+            Resource::Ping => vec![&ops::PING],
         }
     }
 
@@ -141,6 +144,7 @@ pub(crate) fn parse(path: &str) -> Result<Route, String> {
         [s] if is(s, "jobs") => Resource::Jobs,
         [s] if is(s, "templates") => Resource::Templates,
         [s] if is(s, "acquireAccessToken") => Resource::AcquireAccessToken,
+        [s] if is(s, "Ping()") => Resource::Ping,
         [j, v] if is(j, "jobs") && is(v, "validateCredentials") => {
             Resource::JobsValidateCredentials
         }
@@ -158,11 +162,16 @@ pub(crate) fn parse(path: &str) -> Result<Route, String> {
         [_, _, _, extra, ..] | [_, _, extra] => return Err(not_found(extra)),
         _ => return Err(unsupported()),
     };
-    Ok(Route {
+    let route = Route {
         version,
         owner,
         resource,
-    })
+    };
+    // An operation only the other version has does not exist here.
+    if !route.operations().iter().any(|op| op.is_in(version)) {
+        return Err(not_found(rest.last().copied().unwrap_or_default()));
+    }
+    Ok(route)
 }
 
 /// `servicePrincipals(appId='…')`, with `''` as an escaped quote.
@@ -213,6 +222,7 @@ mod tests {
             r::list_templates(&owner, v),
             r::get_template(&owner, v, "scim").unwrap(),
             graph_model::Request::for_owner(&ops::ACQUIRE_ACCESS_TOKEN, v, &owner),
+            r::ping(&owner, v).unwrap(),
         ];
         assert_eq!(requests.len(), graph_model::operations::ALL.len());
         for req in requests {
@@ -232,6 +242,8 @@ mod tests {
         assert!(parse("/v2/servicePrincipals/sp/synchronization/jobs").is_err());
         let route = parse("/v1.0/servicePrincipals/sp/synchronization/jobs/j").unwrap();
         assert_eq!(route.operation(&Method::PATCH).unwrap_err(), "GET, DELETE");
+        let e = parse("/v1.0/servicePrincipals/sp/synchronization/Ping()").unwrap_err();
+        assert!(e.contains("'Ping()'"), "beta only: {e}");
         let route = parse("/v1.0/applications/app/SYNCHRONIZATION/Jobs/j/Start").unwrap();
         assert_eq!(route.resource, Resource::JobAction("j".into(), "start"));
     }

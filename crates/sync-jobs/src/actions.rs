@@ -182,6 +182,24 @@ impl SyncJobsClient {
         self.call(request.with_json_body(&body)?).await
     }
 
+    /// Beta only: whether the synchronization of `owner` answers, with the
+    /// text the service sends back.
+    ///
+    /// # Errors
+    /// [`Error::Request`] on a v1.0 client (the function is beta only);
+    /// otherwise as [`get`](Self::get).
+    pub async fn ping(&self, owner: &JobOwner) -> Result<String, Error> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            value: String,
+        }
+        let answer: Answer = self
+            .call_decode(requests::ping(owner, self.version)?)
+            .await?;
+        Ok(answer.value)
+    }
+
     /// Lists the templates of `owner`, every page.
     ///
     /// # Errors

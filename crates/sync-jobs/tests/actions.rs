@@ -90,7 +90,9 @@ async fn list_follows_next_links_across_pages_on_every_owner_form() {
     assert_eq!(sizes, [5, 5, 5, 5, 4]);
     // The same as a stream.
     use futures_util::StreamExt;
-    let stream = jobs.list_pages(&sp(PAUSED.service_principal_id)).into_stream();
+    let stream = jobs
+        .list_pages(&sp(PAUSED.service_principal_id))
+        .into_stream();
     let pages: Vec<_> = stream.collect().await;
     let sizes: Vec<usize> = pages.into_iter().map(|p| p.unwrap().len()).collect();
     assert_eq!(sizes, [5, 5, 5, 5, 4]);
@@ -353,6 +355,14 @@ async fn secrets_validate_credentials_schema_and_templates() {
         .await
         .unwrap();
     assert_eq!(beta.metadata[0].key, one.metadata[0].key);
+    // Ping is beta only: a v1.0 client refuses before sending anything.
+    let pong = jobs
+        .with_version(ApiVersion::Beta)
+        .ping(&owner)
+        .await
+        .unwrap();
+    assert!(pong.contains("reachable"), "{pong}");
+    assert!(matches!(jobs.ping(&owner).await, Err(Error::Request(_))));
     let missing = jobs.template(&owner, "Nope").await.unwrap_err();
     assert_eq!(status(&missing), Some(404));
 }

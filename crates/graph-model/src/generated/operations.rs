@@ -5,6 +5,7 @@
 
 use http::Method;
 
+use crate::cloud::ApiVersion;
 use crate::request::{Operation, Target};
 
 /// Replaces the secrets whole.
@@ -22,6 +23,7 @@ pub static REPLACE_SECRETS: Operation = Operation {
     beta_deprecation: Some(
         "deprecated in beta since 2026-02-06, to be removed 2027-07-06: synchronization secrets are deprecated; connectivity parameters replace them",
     ),
+    only_in: None,
 };
 
 /// Lists the jobs, a page at a time (`@odata.nextLink`).
@@ -37,6 +39,7 @@ pub static LIST_JOBS: Operation = Operation {
     idempotent: true,
     success: &[200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Reads one job.
@@ -52,6 +55,7 @@ pub static GET_JOB: Operation = Operation {
     idempotent: true,
     success: &[200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Creates a job.
@@ -67,6 +71,7 @@ pub static CREATE_JOB: Operation = Operation {
     idempotent: false,
     success: &[201, 200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Deletes a job and all its state.
@@ -82,6 +87,7 @@ pub static DELETE_JOB: Operation = Operation {
     idempotent: true,
     success: &[204],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Lists the templates, a page at a time (`@odata.nextLink`).
@@ -97,6 +103,7 @@ pub static LIST_TEMPLATES: Operation = Operation {
     idempotent: true,
     success: &[200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Reads one template.
@@ -112,6 +119,7 @@ pub static GET_TEMPLATE: Operation = Operation {
     idempotent: true,
     success: &[200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Reads the job schema.
@@ -127,6 +135,7 @@ pub static GET_JOB_SCHEMA: Operation = Operation {
     idempotent: true,
     success: &[200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Replaces the job schema whole.
@@ -142,6 +151,7 @@ pub static REPLACE_JOB_SCHEMA: Operation = Operation {
     idempotent: true,
     success: &[204, 200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Starts a paused or quarantined job; a paused job resumes where it stopped. Starting a running job over and over can make the service stop it.
@@ -157,6 +167,7 @@ pub static START: Operation = Operation {
     idempotent: false,
     success: &[204, 200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Pauses a job; its progress is kept and the next start resumes it.
@@ -172,6 +183,7 @@ pub static PAUSE: Operation = Operation {
     idempotent: true,
     success: &[204],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Restarts a job and reprocesses every object, clearing what the criteria name.
@@ -187,6 +199,7 @@ pub static RESTART: Operation = Operation {
     idempotent: false,
     success: &[204],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Provisions the given objects now, outside the job's schedule. The service allows 5 calls per 10 seconds.
@@ -202,6 +215,7 @@ pub static PROVISION_ON_DEMAND: Operation = Operation {
     idempotent: false,
     success: &[200],
     beta_deprecation: None,
+    only_in: None,
 };
 
 /// Checks that the job's credentials reach the target system.
@@ -219,6 +233,7 @@ pub static VALIDATE_JOB_CREDENTIALS: Operation = Operation {
     beta_deprecation: Some(
         "deprecated in beta since 2026-02-06, to be removed 2027-07-06: validateCredentials is deprecated; use validateConnectivity instead",
     ),
+    only_in: None,
 };
 
 /// Checks credentials against the target system without naming a job.
@@ -236,6 +251,7 @@ pub static VALIDATE_CREDENTIALS: Operation = Operation {
     beta_deprecation: Some(
         "deprecated in beta since 2026-02-06, to be removed 2027-07-06: validateCredentials is deprecated; use validateConnectivity instead",
     ),
+    only_in: None,
 };
 
 /// Acquires an OAuth access token for the target application with the given credentials (the authorization-code grant of gallery apps) and saves it for the owner's jobs.
@@ -253,6 +269,23 @@ pub static ACQUIRE_ACCESS_TOKEN: Operation = Operation {
     beta_deprecation: Some(
         "deprecated in beta since 2026-02-06, to be removed 2027-07-06: the authorization-code grant behind acquireAccessToken is being retired",
     ),
+    only_in: None,
+};
+
+/// Checks that the synchronization service answers for the owner.
+///
+/// `GET {synchronization}/Ping()`
+pub static PING: Operation = Operation {
+    name: "Ping",
+    method: Method::GET,
+    target: Target::Synchronization,
+    suffix: "/Ping()",
+    request_body: None,
+    response: Some("String"),
+    idempotent: true,
+    success: &[200],
+    beta_deprecation: None,
+    only_in: Some(ApiVersion::Beta),
 };
 
 /// Every operation above, in spec order.
@@ -273,4 +306,5 @@ pub static ALL: &[&Operation] = &[
     &VALIDATE_JOB_CREDENTIALS,
     &VALIDATE_CREDENTIALS,
     &ACQUIRE_ACCESS_TOKEN,
+    &PING,
 ];
