@@ -54,18 +54,11 @@ pub(crate) struct OwnerTarget {
 
 impl OwnerTarget {
     fn owner(&self) -> Result<JobOwner, u8> {
-        self.owner.job_owner().map_err(|e| {
-            eprintln!("error: {e}");
-            EXIT_USAGE
-        })
+        self.owner.job_owner().map_err(usage)
     }
 
     fn version(&self) -> ApiVersion {
-        if self.beta {
-            ApiVersion::Beta
-        } else {
-            ApiVersion::V1
-        }
+        crate::api_version(self.beta)
     }
 }
 
@@ -244,10 +237,7 @@ impl Ctx {
         target: &str,
         request: Result<Request, String>,
     ) -> Result<u8, u8> {
-        let request = request.map_err(|e| {
-            eprintln!("error: {e}");
-            EXIT_USAGE
-        })?;
+        let request = request.map_err(usage)?;
         let offline = self.settings.offline_client().map_err(|e| {
             eprint!("{}", render(&e, ""));
             EXIT_USAGE
@@ -272,11 +262,14 @@ impl Ctx {
     }
 }
 
+/// Prints a usage error; the value is the exit status.
+fn usage(e: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {e}");
+    EXIT_USAGE
+}
+
 fn job_ref(target: &Target) -> Result<JobRef, u8> {
-    target.job_ref().map_err(|e| {
-        eprintln!("error: {e}");
-        EXIT_USAGE
-    })
+    target.job_ref().map_err(usage)
 }
 
 fn failed(action: &str) -> impl FnOnce(sync_jobs::Error) -> u8 + '_ {
@@ -460,10 +453,7 @@ pub(crate) async fn restart(args: RestartArgs, backend: Backend) -> u8 {
     run(async {
         let ctx = Ctx::new(backend)?;
         let job = job_ref(&args.target)?;
-        let scope = parse_scope(&args.scope).map_err(|e| {
-            eprintln!("error: {e}");
-            EXIT_USAGE
-        })?;
+        let scope = parse_scope(&args.scope).map_err(usage)?;
         let version = args.target.version();
         if args.flags.what_if {
             let req = requests::restart(&job, version, scope).map_err(|e| e.to_string());
@@ -555,16 +545,10 @@ pub(crate) async fn validate(args: ValidateArgs, backend: Backend) -> u8 {
     run(async {
         let ctx = Ctx::new(backend)?;
         let owner = args.target.owner()?;
-        let usage = |e: String| {
-            eprintln!("error: {e}");
-            EXIT_USAGE
-        };
         let mut body = if args.saved {
             ValidateCredentialsBody::saved()
         } else if args.credential.is_empty() {
-            return Err(usage(
-                "give --saved or at least one --credential KEY=VALUE".into(),
-            ));
+            return Err(usage("give --saved or at least one --credential KEY=VALUE"));
         } else {
             ValidateCredentialsBody::with_credentials(
                 parse_pairs(&args.credential, "--credential").map_err(usage)?,
@@ -575,9 +559,7 @@ pub(crate) async fn validate(args: ValidateArgs, backend: Backend) -> u8 {
         }
         let version = args.target.version();
         let job = match &args.job {
-            Some(id) => {
-                Some(JobRef::new(owner.clone(), id.clone()).map_err(|e| usage(e.to_string()))?)
-            }
+            Some(id) => Some(JobRef::new(owner.clone(), id.clone()).map_err(usage)?),
             None => None,
         };
         let target = job
@@ -639,10 +621,7 @@ pub(crate) async fn schema(args: SchemaArgs, backend: Backend) -> u8 {
             .and_then(|text| {
                 serde_json::from_str(&text).map_err(|e| format!("{path}: not a schema: {e}"))
             })
-            .map_err(|e| {
-                eprintln!("error: {e}");
-                EXIT_USAGE
-            })?;
+            .map_err(usage)?;
         if args.flags.what_if {
             let req =
                 requests::replace_job_schema(&job, version, &schema).map_err(|e| e.to_string());
@@ -668,10 +647,6 @@ pub(crate) async fn secrets(args: SecretsArgs, backend: Backend) -> u8 {
     run(async {
         let ctx = Ctx::new(backend)?;
         let owner = args.target.owner()?;
-        let usage = |e: String| {
-            eprintln!("error: {e}");
-            EXIT_USAGE
-        };
         let mut secrets = parse_pairs(&args.set, "--set").map_err(usage)?;
         if let Some(path) = &args.from_json {
             #[derive(serde::Deserialize)]
@@ -694,7 +669,7 @@ pub(crate) async fn secrets(args: SecretsArgs, backend: Backend) -> u8 {
         }
         if secrets.is_empty() {
             return Err(usage(
-                "give the secrets with --set KEY=VALUE or --from-json FILE".into(),
+                "give the secrets with --set KEY=VALUE or --from-json FILE",
             ));
         }
         let version = args.target.version();
@@ -792,10 +767,7 @@ pub(crate) async fn acquire_access_token(args: AcquireTokenArgs, backend: Backen
     run(async {
         let ctx = Ctx::new(backend)?;
         let owner = args.target.owner()?;
-        let credentials = parse_pairs(&args.credential, "--credential").map_err(|e| {
-            eprintln!("error: {e}");
-            EXIT_USAGE
-        })?;
+        let credentials = parse_pairs(&args.credential, "--credential").map_err(usage)?;
         let jobs = ctx.client(args.target.version())?;
         let outcome = jobs
             .acquire_access_token(&owner, credentials)

@@ -174,6 +174,15 @@ pub(crate) struct Owner {
     app_id: Option<String>,
 }
 
+/// The API version `--beta` selects.
+pub(crate) fn api_version(beta: bool) -> ApiVersion {
+    if beta {
+        ApiVersion::Beta
+    } else {
+        ApiVersion::V1
+    }
+}
+
 impl Owner {
     pub(crate) fn job_owner(&self) -> Result<JobOwner, InvalidIdError> {
         match (&self.service_principal, &self.application, &self.app_id) {
@@ -203,11 +212,7 @@ impl Target {
     }
 
     pub(crate) fn version(&self) -> ApiVersion {
-        if self.beta {
-            ApiVersion::Beta
-        } else {
-            ApiVersion::V1
-        }
+        api_version(self.beta)
     }
 }
 

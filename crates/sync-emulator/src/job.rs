@@ -295,6 +295,24 @@ impl JobState {
         }
     }
 
+    /// A run with the job's escrows: they fail again every cycle.
+    fn run_with_escrows(
+        &self,
+        began: OffsetDateTime,
+        ended: OffsetDateTime,
+    ) -> SynchronizationTaskExecution {
+        let escrows = self.internals.escrows;
+        let result = if escrows > 0 {
+            SynchronizationTaskExecutionResult::EntryLevelErrors
+        } else {
+            SynchronizationTaskExecutionResult::Succeeded
+        };
+        let mut run = execution(began, ended, result, None);
+        run.count_escrowed = escrows;
+        run.count_escrowed_raw = escrows;
+        run
+    }
+
     /// A run that read every object.
     fn full_run(
         &self,
@@ -302,40 +320,26 @@ impl JobState {
         ended: OffsetDateTime,
     ) -> SynchronizationTaskExecution {
         let i = &self.internals;
-        let result = if i.escrows > 0 {
-            SynchronizationTaskExecutionResult::EntryLevelErrors
-        } else {
-            SynchronizationTaskExecutionResult::Succeeded
-        };
-        let mut run = execution(began, ended, result, None);
+        let mut run = self.run_with_escrows(began, ended);
         run.count_imported = i.objects;
         run.count_entitled = i.objects;
         run.count_entitled_for_provisioning = i.objects;
         run.count_exports = i.objects;
         run.count_exported = (i.objects - i.escrows).max(0);
-        run.count_escrowed = i.escrows;
-        run.count_escrowed_raw = i.escrows;
         run
     }
 
-    /// A run that read only changes since the watermark.
+    /// A run that read only changes since the watermark: the escrows
+    /// retried, and deletions a restart released.
     fn delta_run(
         &self,
         began: OffsetDateTime,
         ended: OffsetDateTime,
     ) -> SynchronizationTaskExecution {
         let i = &self.internals;
-        let result = if i.escrows > 0 {
-            SynchronizationTaskExecutionResult::EntryLevelErrors
-        } else {
-            SynchronizationTaskExecutionResult::Succeeded
-        };
-        let mut run = execution(began, ended, result, None);
-        // Escrows are retried every cycle.
+        let mut run = self.run_with_escrows(began, ended);
         run.count_imported_deltas = i.escrows;
         run.count_exports = i.escrows;
-        run.count_escrowed = i.escrows;
-        run.count_escrowed_raw = i.escrows;
         run.count_exported = i.released_deletions;
         run
     }
@@ -523,7 +527,6 @@ impl JobState {
         if before != Code::Paused {
             self.set_code(Code::Paused);
         }
-        self.internals.cycle_in_progress = self.paused_cycle.is_some();
         Effect {
             before,
             after: self.code(),
@@ -587,7 +590,6 @@ impl JobState {
         if self.job.status.quarantine.is_none() {
             self.run_now(now, timings);
         }
-        self.internals.cycle_in_progress = self.cycle.is_some();
         Effect {
             before,
             after: self.code(),

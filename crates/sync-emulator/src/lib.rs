@@ -379,21 +379,22 @@ impl RunningEmulator {
     /// A job as a GET would return it now, found by service principal
     /// object id and job id.
     pub fn job(&self, service_principal_id: &str, job_id: &str) -> Option<SynchronizationJob> {
-        let mut state = self.shared.lock();
-        state.tick();
-        state
-            .service_principals
-            .iter()
-            .find(|sp| sp.id.eq_ignore_ascii_case(service_principal_id))?
-            .jobs
-            .iter()
-            .find(|j| j.job.id.eq_ignore_ascii_case(job_id))
-            .map(|j| j.job.clone())
+        self.with_job(service_principal_id, job_id, |j| j.job.clone())
     }
 
     /// The state behind a job that Graph does not show (watermark, escrows,
     /// held deletions…), to check what an action changed.
     pub fn job_internals(&self, service_principal_id: &str, job_id: &str) -> Option<JobInternals> {
+        self.with_job(service_principal_id, job_id, JobState::internals)
+    }
+
+    /// Reads a job as of now (the clock's effects applied first).
+    fn with_job<R>(
+        &self,
+        service_principal_id: &str,
+        job_id: &str,
+        read: impl FnOnce(&JobState) -> R,
+    ) -> Option<R> {
         let mut state = self.shared.lock();
         state.tick();
         state
@@ -403,7 +404,7 @@ impl RunningEmulator {
             .jobs
             .iter()
             .find(|j| j.job.id.eq_ignore_ascii_case(job_id))
-            .map(JobState::internals)
+            .map(read)
     }
 
     /// How many requests it has served, by kind.

@@ -7,44 +7,29 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use graph_auth::{ClientSecretCredential, CredentialOptions};
 use graph_model::{
-    ApiVersion, JobOwner, JobRef, NationalCloud, RestartScope,
-    SynchronizationJobApplicationParameters, SynchronizationJobSubject,
-    SynchronizationScheduleState, SynchronizationSecret, SynchronizationSecretKeyStringValuePair,
-    SynchronizationStatusCode as Code, ValidateCredentialsBody,
+    ApiVersion, JobOwner, JobRef, RestartScope, SynchronizationJobApplicationParameters,
+    SynchronizationJobSubject, SynchronizationScheduleState, SynchronizationSecret,
+    SynchronizationSecretKeyStringValuePair, SynchronizationStatusCode as Code,
+    ValidateCredentialsBody,
 };
-use graph_transport::{ClientOptions, GraphClient, HyperTransport, TransportOptions};
+use graph_transport::{HyperTransport, TransportOptions};
 use sync_emulator::default_ids::{self, ACTIVE, NOT_CONFIGURED, PAUSED, QUARANTINED};
 use sync_emulator::{Emulator, EmulatorOptions, JobSeed, RunningEmulator, Seed};
 use sync_jobs::{Error, SyncJobsClient};
 
+mod common;
+
+fn hyper() -> Arc<dyn graph_transport::Transport> {
+    Arc::new(HyperTransport::with_options(&TransportOptions::default()).unwrap())
+}
+
 fn client_as(emu: &RunningEmulator, client_id: &str, secret: &str) -> SyncJobsClient {
-    let transport = Arc::new(HyperTransport::with_options(&TransportOptions::default()).unwrap());
-    let cloud = NationalCloud::custom(emu.graph_url(), emu.authority_host()).unwrap();
-    let credential = ClientSecretCredential::new(
-        emu.tenant_id(),
-        client_id,
-        secret,
-        transport.clone(),
-        CredentialOptions::new(cloud.clone()).allow_http_loopback(true),
-    )
-    .unwrap();
-    let graph = GraphClient::new(
-        transport,
-        Arc::new(credential),
-        ClientOptions::new(cloud).allow_http_loopback(true),
-    )
-    .unwrap();
-    SyncJobsClient::new(graph)
+    common::client(emu, hyper(), client_id, secret)
 }
 
 fn operator(emu: &RunningEmulator) -> SyncJobsClient {
-    client_as(
-        emu,
-        default_ids::OPERATOR_CLIENT_ID,
-        default_ids::OPERATOR_CLIENT_SECRET,
-    )
+    common::operator(emu, hyper())
 }
 
 fn sp(id: &str) -> JobOwner {

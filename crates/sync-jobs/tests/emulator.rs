@@ -5,14 +5,15 @@
 
 use std::sync::Arc;
 
-use graph_auth::{ClientSecretCredential, CredentialOptions};
-use graph_model::{ApiVersion, JobRef, NationalCloud, SynchronizationStatusCode};
-use graph_transport::{
-    ClientOptions, GraphClient, HyperTransport, ReqwestTransport, Transport, TransportOptions,
-};
+use graph_model::{ApiVersion, JobRef, SynchronizationStatusCode};
+use graph_transport::{HyperTransport, ReqwestTransport, Transport, TransportOptions};
 use sync_emulator::default_ids::{PAUSED, QUARANTINED};
-use sync_emulator::{Emulator, EmulatorOptions, RunningEmulator, default_ids};
-use sync_jobs::{Error, GetOptions, StartOptions, SyncJobsClient};
+use sync_emulator::{Emulator, EmulatorOptions, default_ids};
+use sync_jobs::{Error, GetOptions, StartOptions};
+
+mod common;
+
+use common::{client, operator};
 
 const PAUSED_SP: &str = PAUSED.service_principal_id;
 const PAUSED_JOB: &str = PAUSED.job_id;
@@ -29,39 +30,6 @@ fn backends() -> Vec<(&'static str, Arc<dyn Transport>)> {
             Arc::new(HyperTransport::with_options(&options).unwrap()),
         ),
     ]
-}
-
-fn client(
-    emu: &RunningEmulator,
-    transport: Arc<dyn Transport>,
-    client_id: &str,
-    secret: &str,
-) -> SyncJobsClient {
-    let cloud = NationalCloud::custom(emu.graph_url(), emu.authority_host()).unwrap();
-    let credential = ClientSecretCredential::new(
-        emu.tenant_id(),
-        client_id,
-        secret,
-        transport.clone(),
-        CredentialOptions::new(cloud.clone()).allow_http_loopback(true),
-    )
-    .unwrap();
-    let graph = GraphClient::new(
-        transport,
-        Arc::new(credential),
-        ClientOptions::new(cloud).allow_http_loopback(true),
-    )
-    .unwrap();
-    SyncJobsClient::new(graph)
-}
-
-fn operator(emu: &RunningEmulator, transport: Arc<dyn Transport>) -> SyncJobsClient {
-    client(
-        emu,
-        transport,
-        default_ids::OPERATOR_CLIENT_ID,
-        default_ids::OPERATOR_CLIENT_SECRET,
-    )
 }
 
 #[tokio::test]
