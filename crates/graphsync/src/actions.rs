@@ -613,8 +613,23 @@ pub(crate) async fn schema(args: SchemaArgs, backend: Backend) -> u8 {
         let Some(path) = &args.replace else {
             let jobs = ctx.client(version)?;
             let schema = jobs.schema(&job).await.map_err(failed("schema"))?;
-            // A schema is a document: JSON whatever the output mode.
-            print_json(&schema);
+            if args.flags.output.json() {
+                print_json(&schema);
+            } else {
+                // On a terminal: the rules (their ids are what provision
+                // takes); `-o json` gives the whole document.
+                let mut t = Table::new(["RULE", "NAME", "PRIORITY", "SOURCE", "TARGET"]);
+                for r in &schema.synchronization_rules {
+                    t.row([
+                        r.id.clone().unwrap_or_default(),
+                        r.name.clone().unwrap_or_default(),
+                        r.priority.to_string(),
+                        r.source_directory_name.clone().unwrap_or_default(),
+                        r.target_directory_name.clone().unwrap_or_default(),
+                    ]);
+                }
+                print!("{}", t.render());
+            }
             return Ok(EXIT_OK);
         };
         let schema: SynchronizationSchema = read_input(path)

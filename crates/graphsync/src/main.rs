@@ -118,9 +118,9 @@ enum Command {
         after_help = "Example:\n  graphsync delete --app-id b2c3d4e5-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --what-if"
     )]
     Delete(actions::JobActionArgs),
-    /// Print a job's schema as JSON, or replace it whole with --replace FILE.
+    /// Show a job's schema (its rules on a terminal, the whole document as JSON when piped), or replace it whole with --replace FILE.
     #[command(
-        after_help = "Examples:\n  graphsync schema --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa > schema.json\n  graphsync schema --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --replace schema.json"
+        after_help = "Examples:\n  graphsync schema --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa -o json > schema.json\n  graphsync schema --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --replace schema.json"
     )]
     Schema(actions::SchemaArgs),
     /// Replace the secrets (target credentials) of a service principal (PUT …/synchronization/secrets).

@@ -24,6 +24,9 @@ pub(crate) fn render(err: &(dyn StdError + 'static), action: &str) -> String {
         if let Some(date) = &e.date {
             let _ = writeln!(out, "  date: {date}");
         }
+        if let Some(wait) = e.retry_after {
+            let _ = writeln!(out, "  retry-after: {:.3} s", wait.as_secs_f64());
+        }
         if let Some(body) = &e.body_excerpt {
             let _ = writeln!(out, "  body: {body}");
         }

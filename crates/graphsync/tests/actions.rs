@@ -153,7 +153,7 @@ fn schema_provision_secrets_validate_and_templates() {
     let sp = nc["service_principal_id"].as_str().unwrap();
     let job = nc["job_id"].as_str().unwrap();
 
-    let schema = json(&emu.graphsync(&["schema", "--sp", sp, "--job", job]));
+    let schema = json(&emu.graphsync(&["schema", "--sp", sp, "--job", job, "-o", "json"]));
     let rule = schema["synchronizationRules"][0]["id"]
         .as_str()
         .unwrap()

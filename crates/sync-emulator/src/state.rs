@@ -30,7 +30,10 @@ impl VirtualClock {
     }
 
     pub(crate) fn now(&self) -> OffsetDateTime {
-        self.time_start + self.real_start.elapsed() + self.offset
+        let now = self.time_start + self.real_start.elapsed() + self.offset;
+        // Graph's timestamps have 100 ns resolution (7 fractional digits).
+        let nanos = now.nanosecond();
+        now.replace_nanosecond(nanos - nanos % 100).unwrap_or(now)
     }
 
     /// Moves the clock forward by `by`.
@@ -257,4 +260,18 @@ pub(crate) fn authorized(token: &TokenInfo, access: Access, application_id: &str
             .owned_applications
             .iter()
             .any(|a| a.eq_ignore_ascii_case(application_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_ticks_in_graphs_100_ns_units() {
+        let mut clock = VirtualClock::new();
+        for _ in 0..50 {
+            assert_eq!(clock.now().nanosecond() % 100, 0);
+            clock.advance(Duration::from_nanos(37)).unwrap();
+        }
+    }
 }
