@@ -6,21 +6,35 @@
 //! - the token endpoint `POST /{tenant}/oauth2/v2.0/token` (client
 //!   credentials with a client secret), issuing tokens that carry the
 //!   client's application permissions;
-//! - `GET` a job and `POST …/start` under `/v1.0` and `/beta`, for all three
-//!   ways to name the owner (`/servicePrincipals/{id}`,
+//! - every operation of the synchronization jobs API under `/v1.0` and
+//!   `/beta` (list with `@odata.nextLink` paging, get, create, delete,
+//!   start, pause, restart, provisionOnDemand, validateCredentials in both
+//!   forms, schema get and replace, secrets, templates, acquireAccessToken,
+//!   and beta's `Ping()`), routed by the same generated operation
+//!   descriptors the client builds its requests from, for all three ways to
+//!   name the owner (`/servicePrincipals/{id}`,
 //!   `/servicePrincipals(appId='{appId}')`, `/applications/{id}`), with
 //!   Graph's status codes, error envelope and `request-id` /
 //!   `client-request-id` headers: 401 without a valid token, 403 without the
-//!   permission, 404 for an unknown object, 411 for a POST without
-//!   `Content-Length`;
-//! - a job state machine: start resumes a Paused job and lifts a
-//!   Quarantine; a NotConfigured job goes to NotRun and, when its first cycle
-//!   ends on the virtual clock, to Active; start on a running job is
-//!   accepted, changes nothing, and is flagged (`x-emulator-warning` header,
-//!   a warning in the action log) because the service warns against it;
+//!   permission, 404 for an unknown object, 405 for a wrong method, 411 for
+//!   a POST without `Content-Length`, 429 with `Retry-After` past
+//!   provisionOnDemand's 5 calls per 10 seconds per job;
+//! - a job state machine on a virtual clock: start resumes a Paused job
+//!   (where its cycle stopped) and lifts a Quarantine; a new or NotConfigured
+//!   job goes to NotRun, shows progress, and becomes Active when its first
+//!   cycle ends; running jobs run an incremental cycle every 40 minutes;
+//!   pause keeps progress; restart clears what each `resetScope` flag names
+//!   (watermark, escrows, quarantine, connector cache, held deletions —
+//!   see [`JobInternals`]); start on a running job is accepted, changes
+//!   nothing, and is flagged (`x-emulator-warning` header, a warning in the
+//!   action log) because the service warns against it;
 //! - a control API under `/_emulator/` (`health`, `jobs`, `actions`,
 //!   `stats`, `clock`, `clock/advance`) and the same from Rust on
 //!   [`RunningEmulator`].
+//!
+//! Where the service's answer is undocumented (the text of `Ping()`, the
+//! error code when credentials fail to validate), the emulator's own is
+//! used and documented at the handler.
 //!
 //! Every action it applies is recorded, so a test can prove nothing was lost
 //! and nothing was applied twice.
