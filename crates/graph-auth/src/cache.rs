@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use graph_transport::{AccessToken, CredentialError};
+use graph_transport::{AccessToken, CredentialError, Secret};
 
 /// How long before expiry a token is refreshed, at most.
 pub const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
@@ -143,6 +143,16 @@ impl TokenCache {
     pub fn evict(&self, scopes: &[&str]) {
         let slot = self.slot(scopes);
         *slot.current.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Drops the token cached for `scopes` if it is `token`: a token fetched
+    /// since the refused one was handed out is kept.
+    pub fn evict_token(&self, scopes: &[&str], token: &Secret) {
+        let slot = self.slot(scopes);
+        let mut current = slot.current.write().unwrap_or_else(PoisonError::into_inner);
+        if current.as_ref().is_some_and(|c| c.token.token == *token) {
+            *current = None;
+        }
     }
 
     /// Drops every cached token.

@@ -173,6 +173,10 @@ impl TokenCredential for ClientSecretCredential {
         }
         self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
     }
+
+    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
+        self.cache.evict_token(scopes, token);
+    }
 }
 
 fn check_tenant(tenant: &str) -> Result<(), CredentialError> {

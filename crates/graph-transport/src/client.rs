@@ -3,11 +3,15 @@
 //! 1. per call: `client-request-id` (a fresh UUID unless the request has one),
 //!    `User-Agent`, `Accept`, and `Content-Length: 0` on a bodiless POST, PUT
 //!    or PATCH (Graph answers 411 without it);
-//! 2. per try: a bearer token from the credential (which caches), refused
+//! 2. retry (see [`RetryOptions`]): 429/503, and 504 or a lost connection
+//!    when the operation is safe to repeat, waiting at least `Retry-After`;
+//!    a 401 drops the refused token from the credential's cache and tries
+//!    once more with a fresh one; every try sends the same bytes;
+//! 3. per try: a bearer token from the credential (which caches), refused
 //!    over plain http unless the host is loopback and the caller opted in;
-//! 3. a `tracing` event per try (method, path, status, request-id, attempt,
+//! 4. a `tracing` event per try (method, path, status, request-id, attempt,
 //!    elapsed; never a token);
-//! 4. the [`Transport`].
+//! 5. the [`Transport`].
 //!
 //! The stages are plain code rather than a chain of boxed policies: there are
 //! few of them, their order is not negotiable, and a custom [`Transport`]
@@ -16,16 +20,17 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use graph_model::{NationalCloud, Request};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, USER_AGENT};
 use http::{HeaderName, HeaderValue, Method};
 use url::{Host, Url};
 
-use crate::credential::{CredentialError, TokenCredential};
+use crate::credential::{AccessToken, CredentialError, TokenCredential};
 use crate::error::{Error, GraphServiceError};
-use crate::transport::{HttpRequest, HttpResponse, Transport};
+use crate::retry::{RetryBudget, RetryOptions, jitter_seed};
+use crate::transport::{HttpRequest, HttpResponse, RequestSent, Transport};
 
 /// The `client-request-id` header: the caller's id for a request, echoed by
 /// Graph and quoted in support cases.
@@ -47,6 +52,8 @@ pub struct ClientOptions {
     pub allow_http_loopback: bool,
     /// A product token appended to `User-Agent` (`myapp/1.2`).
     pub user_agent_suffix: Option<String>,
+    /// How failed tries are retried.
+    pub retry: RetryOptions,
 }
 
 impl ClientOptions {
@@ -69,6 +76,12 @@ impl ClientOptions {
         self.user_agent_suffix = Some(suffix.into());
         self
     }
+
+    /// How failed tries are retried.
+    pub fn retry(mut self, retry: RetryOptions) -> Self {
+        self.retry = retry;
+        self
+    }
 }
 
 /// A Graph client: the pipeline over a [`Transport`] and a
@@ -85,6 +98,8 @@ struct Inner {
     scope: String,
     user_agent: HeaderValue,
     allow_http_loopback: bool,
+    retry: RetryOptions,
+    budget: RetryBudget,
 }
 
 impl fmt::Debug for GraphClient {
@@ -133,6 +148,8 @@ impl GraphClient {
                 cloud: options.cloud,
                 user_agent,
                 allow_http_loopback: options.allow_http_loopback,
+                budget: RetryBudget::new(options.retry.budget),
+                retry: options.retry,
             }),
         })
     }
@@ -220,27 +237,107 @@ impl GraphClient {
         Ok(url)
     }
 
-    /// Sends `request` through the whole pipeline.
+    /// The client-wide retry budget (retries left in a burst).
+    pub fn retry_budget(&self) -> &RetryBudget {
+        &self.inner.budget
+    }
+
+    /// Sends `request` through the whole pipeline, retrying as
+    /// [`RetryOptions`] says.
     ///
     /// Any 2xx answer is returned; whether it is the one the operation
     /// expects is for the caller to judge.
     ///
     /// # Errors
     /// [`Error::Service`] for a non-2xx answer (with the Graph error, its
-    /// `request-id` and `Retry-After`), [`Error::Credential`] when no token
-    /// could be had, [`Error::Transport`] when no answer came back.
+    /// `request-id`, `Retry-After` and the tries made),
+    /// [`Error::Ambiguous`] when a non-idempotent request may have been
+    /// applied, [`Error::Credential`] when no token could be had,
+    /// [`Error::Transport`] when no answer came back.
     pub async fn send(&self, request: &Request) -> Result<HttpResponse, Error> {
         let mut http = self.prepare(request)?;
-        self.send_try(&mut http, 1).await
+        let retry = &self.inner.retry;
+        let may_repeat = request.operation.idempotent || retry.retry_ambiguous;
+        // The runtime's clock, so a paused test clock governs the limit too.
+        let started = tokio::time::Instant::now();
+        let mut attempt = 1u32;
+        let mut retries = 0u32;
+        let mut reauthorized = false;
+        loop {
+            let token = self
+                .inner
+                .credential
+                .get_token(&[self.inner.scope.as_str()])
+                .await
+                .map_err(Error::Credential)?;
+            let err = match self.send_try(&mut http, &token, attempt).await {
+                Ok(response) => {
+                    if attempt == 1 {
+                        self.inner.budget.earn();
+                    }
+                    return Ok(response);
+                }
+                Err(e) => e,
+            };
+            // A refused token: drop it where it is cached, once.
+            if status_of(&err) == Some(401) && !reauthorized {
+                reauthorized = true;
+                self.inner
+                    .credential
+                    .invalidate(&[self.inner.scope.as_str()], &token.token);
+                attempt += 1;
+                continue;
+            }
+            let wait_hint = match classify(&err, may_repeat) {
+                Class::Final => return Err(with_attempts(err, attempt)),
+                Class::Ambiguous => {
+                    return Err(Error::Ambiguous {
+                        method: http.method.clone(),
+                        path: http.url.path().to_owned(),
+                        attempts: attempt,
+                        cause: Box::new(with_attempts(err, attempt)),
+                    });
+                }
+                Class::Retry(hint) => hint,
+            };
+            if retries >= retry.max_retries {
+                return Err(with_attempts(err, attempt));
+            }
+            // Retry-After is a floor under the backoff; one longer than the
+            // longest wait allowed ends the call (the caller can schedule).
+            if wait_hint.is_some_and(|h| h > retry.max_backoff) {
+                return Err(with_attempts(err, attempt));
+            }
+            let backoff = retry.backoff(retries + 1, jitter_seed());
+            let wait = wait_hint
+                .map_or(backoff, |h| h.max(backoff))
+                .min(retry.max_backoff);
+            if started.elapsed() + wait > retry.max_elapsed || !self.inner.budget.try_spend() {
+                return Err(with_attempts(err, attempt));
+            }
+            tracing::debug!(
+                target: "graphsync::http",
+                method = %http.method,
+                path = http.url.path(),
+                error = %err,
+                attempt,
+                wait_ms = wait.as_secs_f64() * 1000.0,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            retries += 1;
+            attempt += 1;
+            http.headers
+                .insert(RETRY_ATTEMPT.clone(), HeaderValue::from(retries));
+        }
     }
 
-    async fn send_try(&self, http: &mut HttpRequest, attempt: u32) -> Result<HttpResponse, Error> {
-        let token = self
-            .inner
-            .credential
-            .get_token(&[self.inner.scope.as_str()])
-            .await
-            .map_err(Error::Credential)?;
+    async fn send_try(
+        &self,
+        http: &mut HttpRequest,
+        token: &AccessToken,
+        attempt: u32,
+    ) -> Result<HttpResponse, Error> {
         let mut bearer = HeaderValue::try_from(format!("Bearer {}", token.token.expose()))
             .map_err(|_| {
                 Error::Credential(CredentialError::InvalidResponse(
@@ -298,6 +395,55 @@ impl GraphClient {
             }
         }
     }
+}
+
+/// The `retry-attempt` header: which retry this is (1 for the first).
+pub static RETRY_ATTEMPT: HeaderName = HeaderName::from_static("retry-attempt");
+
+/// What to do after a failed try.
+enum Class {
+    /// Try again, waiting at least this long if the service said so.
+    Retry(Option<Duration>),
+    /// The request may have been applied and may not be repeated.
+    Ambiguous,
+    /// Give up with this error.
+    Final,
+}
+
+fn status_of(err: &Error) -> Option<u16> {
+    err.service_error().map(|e| e.status.as_u16())
+}
+
+fn classify(err: &Error, may_repeat: bool) -> Class {
+    let maybe_applied = if may_repeat {
+        Class::Retry(None)
+    } else {
+        Class::Ambiguous
+    };
+    match err {
+        Error::Service(e) => match e.status.as_u16() {
+            // The service did not act: always safe to try again.
+            429 | 503 => Class::Retry(e.retry_after),
+            // The gateway gave up; the service behind it may have acted.
+            504 => match maybe_applied {
+                Class::Retry(_) => Class::Retry(e.retry_after),
+                other => other,
+            },
+            _ => Class::Final,
+        },
+        Error::Transport { source, .. } => match source.request_sent() {
+            RequestSent::No => Class::Retry(None),
+            _ => maybe_applied,
+        },
+        _ => Class::Final,
+    }
+}
+
+fn with_attempts(mut err: Error, attempts: u32) -> Error {
+    if let Error::Service(e) = &mut err {
+        e.attempts = attempts;
+    }
+    err
 }
 
 /// Whether `url` is on a loopback host.

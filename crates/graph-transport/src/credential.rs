@@ -94,6 +94,14 @@ pub trait TokenCredential: Send + Sync + fmt::Debug {
     /// # Errors
     /// A [`CredentialError`] when no token can be had.
     async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError>;
+
+    /// Forgets `token` for `scopes`, because the service refused it (401),
+    /// so the next [`get_token`](Self::get_token) fetches a fresh one. Only
+    /// that token is dropped: one fetched meanwhile by another caller stays.
+    /// The default does nothing, for credentials that do not cache.
+    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
+        let _ = (scopes, token);
+    }
 }
 
 /// Why a credential could not produce a token.

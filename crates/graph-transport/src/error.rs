@@ -37,6 +37,12 @@ pub struct GraphServiceError {
     pub error: Option<GraphError>,
     /// The start of the body, when it was not a Graph error envelope.
     pub body_excerpt: Option<String>,
+    /// The throttling headers the service sent (`x-ms-throttle-scope`,
+    /// `x-ms-throttle-information`, `x-ms-throttle-limit-percentage`,
+    /// `x-ms-resource-unit`), by name.
+    pub throttle: Vec<(String, String)>,
+    /// How many tries the call made before giving up with this answer.
+    pub attempts: u32,
 }
 
 impl GraphServiceError {
@@ -73,6 +79,17 @@ impl GraphServiceError {
             None if response.body.is_empty() => None,
             None => Some(excerpt(&response.body)),
         };
+        let throttle = response
+            .headers
+            .iter()
+            .filter(|(name, _)| {
+                let n = name.as_str();
+                n.starts_with("x-ms-throttle-") || n == "x-ms-resource-unit"
+            })
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
         GraphServiceError {
             status: response.status,
             code,
@@ -83,6 +100,8 @@ impl GraphServiceError {
             retry_after: retry_after(&response.headers, SystemTime::now()),
             error: envelope,
             body_excerpt,
+            throttle,
+            attempts: 1,
         }
     }
 }
@@ -106,6 +125,9 @@ impl fmt::Display for GraphServiceError {
         }
         if let Some(id) = &self.request_id {
             write!(f, " (request-id {id})")?;
+        }
+        if self.attempts > 1 {
+            write!(f, " after {} tries", self.attempts)?;
         }
         Ok(())
     }
@@ -170,6 +192,21 @@ pub enum Error {
     /// No access token could be had.
     #[error("could not get an access token")]
     Credential(#[source] CredentialError),
+    /// The request may or may not have been applied: it went out and then
+    /// timed out, lost its connection or met a 504, and the operation is not
+    /// safe to send again (start, restart…). Read the object to find out.
+    #[error("{method} {path}: the outcome is unknown, the request may have been applied")]
+    Ambiguous {
+        /// The method.
+        method: http::Method,
+        /// The path.
+        path: String,
+        /// Tries made.
+        attempts: u32,
+        /// The failure of the last try.
+        #[source]
+        cause: Box<Error>,
+    },
     /// The URL would send a token over plain http to a host that is not
     /// loopback, or to loopback without the opt-in.
     #[error(
@@ -195,17 +232,29 @@ pub enum Error {
 impl Error {
     /// The service's `request-id`, when the error came from a response.
     pub fn request_id(&self) -> Option<&str> {
-        match self {
-            Error::Service(e) => e.request_id.as_deref(),
-            _ => None,
-        }
+        self.service_error().and_then(|e| e.request_id.as_deref())
     }
 
     /// The Graph error, when the service answered with one.
     pub fn service_error(&self) -> Option<&GraphServiceError> {
         match self {
             Error::Service(e) => Some(e),
+            Error::Ambiguous { cause, .. } => cause.service_error(),
             _ => None,
+        }
+    }
+
+    /// Whether the outcome is unknown (see [`Error::Ambiguous`]).
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, Error::Ambiguous { .. })
+    }
+
+    /// How many tries the call made (1 when it was not retried).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Service(e) => e.attempts,
+            Error::Ambiguous { attempts, .. } => *attempts,
+            _ => 1,
         }
     }
 
@@ -213,7 +262,7 @@ impl Error {
     /// raised before sending; `true` for any answer from the service.
     pub fn request_may_have_been_sent(&self) -> bool {
         match self {
-            Error::Service(_) => true,
+            Error::Service(_) | Error::Ambiguous { .. } => true,
             Error::Transport { source, .. } => source.request_sent() == RequestSent::Maybe,
             Error::Credential(_)
             | Error::InsecureUrl { .. }

@@ -68,12 +68,14 @@ mod hyper_backend;
 mod options;
 #[cfg(feature = "reqwest")]
 mod reqwest_backend;
+mod retry;
 #[cfg(any(feature = "reqwest", feature = "hyper"))]
 mod tls;
 mod transport;
 
 pub use client::{
-    CLIENT_REQUEST_ID, ClientOptions, GraphClient, USER_AGENT_PRODUCT, is_loopback, secrets_allowed,
+    CLIENT_REQUEST_ID, ClientOptions, GraphClient, RETRY_ATTEMPT, USER_AGENT_PRODUCT, is_loopback,
+    secrets_allowed,
 };
 pub use credential::{AccessToken, CredentialError, Secret, TokenCredential};
 pub use error::{Error, GraphServiceError, retry_after};
@@ -82,6 +84,7 @@ pub use hyper_backend::HyperTransport;
 pub use options::TransportOptions;
 #[cfg(feature = "reqwest")]
 pub use reqwest_backend::ReqwestTransport;
+pub use retry::{RetryBudget, RetryOptions};
 pub use transport::{
     HttpRequest, HttpResponse, RequestSent, Transport, TransportError, TransportErrorKind,
 };

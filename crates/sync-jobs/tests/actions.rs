@@ -216,7 +216,14 @@ async fn restart_reset_scope_round_trips_and_each_flag_takes_effect() {
 #[tokio::test]
 async fn provision_on_demand_is_typed_and_limited_to_five_per_ten_seconds() {
     let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
-    let jobs = operator(&emu);
+    // Without retries, to see the 429 itself rather than wait it out.
+    let jobs = common::client_with(
+        &emu,
+        hyper(),
+        default_ids::OPERATOR_CLIENT_ID,
+        default_ids::OPERATOR_CLIENT_SECRET,
+        graph_transport::RetryOptions::none(),
+    );
     let job = JobRef::service_principal(ACTIVE.service_principal_id, ACTIVE.job_id).unwrap();
     let schema = jobs.schema(&job).await.unwrap();
     let rule = schema.synchronization_rules[0].id.clone().unwrap();

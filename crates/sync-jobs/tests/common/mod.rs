@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use graph_auth::{ClientSecretCredential, CredentialOptions};
 use graph_model::NationalCloud;
-use graph_transport::{ClientOptions, GraphClient, Transport};
+use graph_transport::{ClientOptions, GraphClient, RetryOptions, Transport};
 use sync_emulator::{RunningEmulator, default_ids};
 use sync_jobs::SyncJobsClient;
 
@@ -16,6 +16,17 @@ pub(crate) fn client(
     transport: Arc<dyn Transport>,
     client_id: &str,
     secret: &str,
+) -> SyncJobsClient {
+    client_with(emu, transport, client_id, secret, RetryOptions::default())
+}
+
+/// The same, retrying as `retry` says.
+pub(crate) fn client_with(
+    emu: &RunningEmulator,
+    transport: Arc<dyn Transport>,
+    client_id: &str,
+    secret: &str,
+    retry: RetryOptions,
 ) -> SyncJobsClient {
     let cloud = NationalCloud::custom(emu.graph_url(), emu.authority_host()).unwrap();
     let credential = ClientSecretCredential::new(
@@ -29,7 +40,9 @@ pub(crate) fn client(
     let graph = GraphClient::new(
         transport,
         Arc::new(credential),
-        ClientOptions::new(cloud).allow_http_loopback(true),
+        ClientOptions::new(cloud)
+            .allow_http_loopback(true)
+            .retry(retry),
     )
     .unwrap();
     SyncJobsClient::new(graph)
