@@ -69,6 +69,8 @@ mod options;
 #[cfg(feature = "reqwest")]
 mod reqwest_backend;
 mod retry;
+#[cfg(test)]
+mod retry_tests;
 #[cfg(any(feature = "reqwest", feature = "hyper"))]
 mod tls;
 mod transport;
