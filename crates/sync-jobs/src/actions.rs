@@ -10,7 +10,7 @@ use graph_model::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::{Error, Outcome, SyncJobsClient, decode};
+use crate::{Error, Outcome, SyncJobsClient, decode, outcome_unknown};
 
 /// How many pages a listing follows before it decides the service is
 /// looping: far more than any real owner has (a page holds many jobs).
@@ -61,8 +61,24 @@ impl SyncJobsClient {
     ///
     /// # Errors
     /// As [`get`](Self::get).
+    ///
+    /// When the answer is lost (a timeout, a dropped connection, a 504), the
+    /// job is read: if it is paused the outcome is `verified`, otherwise
+    /// pause is sent once more.
     pub async fn pause(&self, job: &JobRef) -> Result<Outcome, Error> {
-        self.call(requests::pause(job, self.version)).await
+        let request = self.prepare_request(requests::pause(job, self.version));
+        match self.execute(&request).await {
+            Ok(response) => Ok(Outcome::new(&request, &response)),
+            Err(e) if outcome_unknown(&e) => {
+                let current = self.get(job).await?;
+                if current.status.code == Some(graph_model::SynchronizationStatusCode::Paused) {
+                    return Ok(Outcome::verified(request.operation.name));
+                }
+                let response = self.execute(&request).await.map_err(|_| e)?;
+                Ok(Outcome::new(&request, &response))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Restarts `job`, reprocessing every object and clearing what `scope`

@@ -202,6 +202,10 @@ pub struct StartOutcome {
     pub client_request_id: Option<String>,
     /// The body of a 200 answer.
     pub result: Option<StringKeyStringValuePair>,
+    /// `true` when the answer was lost (a timeout, a dropped connection, a
+    /// 504) and the start was confirmed by reading the job, which was
+    /// running; no answer's ids are then known.
+    pub verified: bool,
 }
 
 /// What a successful action that returns no body told us.
@@ -216,6 +220,9 @@ pub struct Outcome {
     pub request_id: Option<String>,
     /// The `client-request-id` that was sent.
     pub client_request_id: Option<String>,
+    /// `true` when the answer was lost and the effect was confirmed by
+    /// reading the object afterwards.
+    pub verified: bool,
 }
 
 impl Outcome {
@@ -225,6 +232,17 @@ impl Outcome {
             status: response.status.as_u16(),
             request_id: response.request_id().map(str::to_owned),
             client_request_id: sent_client_request_id(request, response),
+            verified: false,
+        }
+    }
+
+    fn verified(operation: &'static str) -> Self {
+        Outcome {
+            operation,
+            status: 204,
+            request_id: None,
+            client_request_id: None,
+            verified: true,
         }
     }
 }
@@ -348,7 +366,27 @@ impl SyncJobsClient {
         options: &StartOptions,
     ) -> Result<StartOutcome, Error> {
         let request = self.start_request(job, options)?;
-        let response = self.execute(&request).await?;
+        let response = match self.execute(&request).await {
+            Ok(r) => r,
+            Err(e) if outcome_unknown(&e) => {
+                // The start may have been applied. Read the job rather than
+                // start it again blindly: the service warns against repeated
+                // starts of a running job.
+                let read = GetOptions::version(options.version);
+                if is_running(&self.get_with(job, &read).await?) {
+                    return Ok(StartOutcome {
+                        status: 204,
+                        request_id: None,
+                        client_request_id: None,
+                        result: None,
+                        verified: true,
+                    });
+                }
+                // Not running: the start did not take. One more try.
+                self.execute(&request).await.map_err(|_| e)?
+            }
+            Err(e) => return Err(e),
+        };
         let result = if response.status == 200 && !response.body.is_empty() {
             Some(decode::<StringKeyStringValuePair>(
                 request.operation,
@@ -362,6 +400,7 @@ impl SyncJobsClient {
             request_id: response.request_id().map(str::to_owned),
             client_request_id: sent_client_request_id(&request, &response),
             result,
+            verified: false,
         })
     }
 
@@ -396,6 +435,23 @@ impl SyncJobsClient {
         check_status(request.operation, &response)?;
         Ok(response)
     }
+}
+
+/// Whether a failed call may still have been applied: the request went
+/// out and no answer says otherwise.
+pub(crate) fn outcome_unknown(e: &Error) -> bool {
+    match e {
+        Error::Graph(g) => {
+            g.is_ambiguous() || g.service_error().is_some_and(|s| s.status.as_u16() == 504)
+        }
+        _ => false,
+    }
+}
+
+/// Whether the job is running (what a start leads to).
+fn is_running(job: &SynchronizationJob) -> bool {
+    use graph_model::SynchronizationStatusCode as Code;
+    matches!(job.status.code, Some(Code::Active | Code::NotRun))
 }
 
 fn set_client_request_id(request: &mut Request, id: Option<&str>) -> Result<(), Error> {
@@ -591,6 +647,92 @@ mod tests {
             err.to_string(),
             "Graph answered 403 Forbidden: Authorization_RequestDenied: Insufficient privileges to complete the operation. (request-id rid-1)"
         );
+    }
+
+    #[tokio::test]
+    async fn a_lost_start_answer_is_settled_by_reading_the_job() {
+        // 504 on start, then the job reads Active: verified, not resent.
+        let mut t = MockTransport::new();
+        let mut seq = mockall::Sequence::new();
+        t.expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|req| {
+                assert!(req.url.path().ends_with("/start"));
+                Ok(answer(
+                    504,
+                    r#"{"error":{"code":"GatewayTimeout","message":"m"}}"#,
+                ))
+            });
+        t.expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|req| {
+                assert_eq!(req.method, http::Method::GET);
+                Ok(answer(200, r#"{"id":"scim.1","status":{"code":"Active"}}"#))
+            });
+        let out = client(t).start(&job()).await.unwrap();
+        assert!(out.verified);
+
+        // 504 on start, the job still Paused: start is sent once more.
+        let mut t = MockTransport::new();
+        let mut seq = mockall::Sequence::new();
+        t.expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(answer(504, "")));
+        t.expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(answer(200, r#"{"id":"scim.1","status":{"code":"Paused"}}"#)));
+        t.expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|req| {
+                assert!(req.url.path().ends_with("/start"));
+                Ok(answer(204, ""))
+            });
+        let out = client(t).start(&job()).await.unwrap();
+        assert!(!out.verified);
+        assert_eq!(out.status, 204);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pause_is_safe_to_repeat_and_a_lasting_504_is_settled_by_reading() {
+        use graph_transport::{RequestSent, TransportError, TransportErrorKind};
+        // A timeout on pause is simply retried: pausing twice is pausing.
+        let mut t = MockTransport::new();
+        let mut seq = mockall::Sequence::new();
+        t.expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| {
+                Err(TransportError::new(
+                    TransportErrorKind::Timeout,
+                    RequestSent::Maybe,
+                    "timed out",
+                ))
+            });
+        t.expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(answer(204, "")));
+        let out = client(t).pause(&job()).await.unwrap();
+        assert!(!out.verified);
+
+        // 504 on every try: the job is read, and it is paused.
+        let mut t = MockTransport::new();
+        let mut seq = mockall::Sequence::new();
+        t.expect_send()
+            .times(4)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(answer(504, "")));
+        t.expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(answer(200, r#"{"id":"scim.1","status":{"code":"Paused"}}"#)));
+        let out = client(t).pause(&job()).await.unwrap();
+        assert!(out.verified);
     }
 }
 

@@ -401,3 +401,20 @@ async fn reads_need_read_and_writes_need_write_permission() {
     let applied: Vec<_> = emu.actions().into_iter().map(|a| a.action).collect();
     assert_eq!(applied, ["pause"]);
 }
+
+#[tokio::test]
+async fn a_token_the_service_refuses_is_dropped_from_the_cache_and_replaced() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let jobs = operator(&emu);
+    let job = JobRef::service_principal(PAUSED.service_principal_id, PAUSED.job_id).unwrap();
+    jobs.get(&job).await.unwrap();
+    assert_eq!(emu.stats().token_requests, 1);
+    // The emulator's clock passes the token's lifetime; the client's cache,
+    // on real time, still thinks it fresh. The 401 evicts it.
+    emu.advance_clock(Duration::from_secs(2 * 3600)).unwrap();
+    jobs.get(&job).await.unwrap();
+    assert_eq!(emu.stats().token_requests, 2);
+    // The fresh token is cached in turn.
+    jobs.get(&job).await.unwrap();
+    assert_eq!(emu.stats().token_requests, 2);
+}
