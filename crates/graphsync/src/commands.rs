@@ -153,7 +153,8 @@ pub(crate) async fn emulator(args: EmulatorArgs) -> u8 {
     let emu = match Emulator::start(
         EmulatorOptions::with_seed(seed)
             .port(args.port)
-            .page_size(usize::from(args.page_size)),
+            .page_size(usize::from(args.page_size))
+            .faults(args.faults.options()),
     )
     .await
     {

@@ -242,6 +242,60 @@ pub(crate) struct EmulatorArgs {
     /// How many items a page of a listing holds before @odata.nextLink.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..))]
     page_size: u16,
+    #[command(flatten)]
+    faults: FaultArgs,
+}
+
+/// Faults to inject into Graph requests (rates between 0 and 1, together at
+/// most 1; the same seed gives the same faults for the same requests).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Fault injection")]
+pub(crate) struct FaultArgs {
+    /// The seed of the fault generator.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    /// Rate of 429 Too Many Requests (before the action is applied).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_throttle: f64,
+    /// Rate of 503 Service Unavailable (before).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_unavailable: f64,
+    /// Rate of 504 Gateway Timeout (after the action is applied).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_gateway_timeout: f64,
+    /// Rate of connections dropped before the action is applied.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_drop_before: f64,
+    /// Rate of connections dropped after the action is applied.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_drop_after: f64,
+    /// Rate of success bodies cut short (malformed JSON).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_malformed: f64,
+    /// Rate of answers that promise more bytes than they send.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_truncated: f64,
+    /// What Retry-After says on injected 429 and 503, in seconds.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    fault_retry_after: f64,
+    /// Latency added to every Graph answer, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    fault_latency_ms: u64,
+}
+
+impl FaultArgs {
+    pub(crate) fn options(&self) -> sync_emulator::FaultOptions {
+        sync_emulator::FaultOptions::seeded(self.fault_seed)
+            .throttle(self.fault_throttle)
+            .unavailable(self.fault_unavailable)
+            .gateway_timeout(self.fault_gateway_timeout)
+            .drop_before(self.fault_drop_before)
+            .drop_after(self.fault_drop_after)
+            .malformed(self.fault_malformed)
+            .truncated(self.fault_truncated)
+            .retry_after_secs(self.fault_retry_after)
+            .latency_ms(self.fault_latency_ms)
+    }
 }
 
 fn init_logging(verbose: u8) {

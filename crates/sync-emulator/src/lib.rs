@@ -55,6 +55,7 @@
 //! ```
 
 mod api;
+mod fault;
 mod job;
 mod route;
 mod seed;
@@ -74,6 +75,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub use fault::{FaultError, FaultOptions};
 pub use job::JobInternals;
 pub use seed::{ClientSeed, JobSeed, Seed, SeedError, ServicePrincipalSeed, default_ids, roles};
 pub use service::WARNING_HEADER;
@@ -99,6 +101,8 @@ pub struct EmulatorOptions {
     /// How many items a page of a listing holds before `@odata.nextLink`
     /// leads to the next. Default 100.
     pub page_size: usize,
+    /// Faults to inject into Graph requests. Default none.
+    pub faults: FaultOptions,
 }
 
 impl Default for EmulatorOptions {
@@ -109,6 +113,7 @@ impl Default for EmulatorOptions {
             first_cycle: Duration::from_secs(60),
             token_lifetime: Duration::from_secs(3599),
             page_size: 100,
+            faults: FaultOptions::none(),
         }
     }
 }
@@ -125,6 +130,12 @@ impl EmulatorOptions {
     /// Listens on `port` (0 for any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Injects `faults` into Graph requests.
+    pub fn faults(mut self, faults: FaultOptions) -> Self {
+        self.faults = faults;
         self
     }
 
@@ -219,6 +230,10 @@ impl Emulator {
     /// When the seed or an option is invalid, or the port cannot be bound.
     pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, EmulatorError> {
         options.seed.validate()?;
+        options
+            .faults
+            .validate()
+            .map_err(|e| EmulatorError::InvalidOptions(e.to_string()))?;
         if options.page_size == 0 {
             return Err(EmulatorError::InvalidOptions(
                 "page_size must be at least 1".into(),
@@ -255,6 +270,8 @@ impl Emulator {
                 page_size: options.page_size,
             },
         );
+        let mut state = state;
+        state.faults = options.faults.clone();
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             base_url: base_url.clone(),
@@ -419,6 +436,16 @@ impl RunningEmulator {
             .iter()
             .find(|j| j.job.id.eq_ignore_ascii_case(job_id))
             .map(read)
+    }
+
+    /// Changes the faults injected from now on.
+    ///
+    /// # Errors
+    /// When the options are invalid; the faults are then unchanged.
+    pub fn set_faults(&self, faults: FaultOptions) -> Result<(), FaultError> {
+        faults.validate()?;
+        self.shared.lock().faults = faults;
+        Ok(())
     }
 
     /// How many requests it has served, by kind.

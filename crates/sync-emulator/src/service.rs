@@ -1,7 +1,6 @@
 //! The HTTP face of the emulator: Graph routes, the token endpoint, and the
 //! control API under `/_emulator/`.
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use bytes::Bytes;
 use graph_model::{GraphErrorResponse, InnerError, NationalCloud, format_timestamp};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde::Serialize;
 use serde_json::json;
@@ -17,6 +16,7 @@ use time::OffsetDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 
+use crate::fault::{Fault, FaultOptions};
 use crate::route::decode;
 use crate::state::{Access, State, authorized};
 use crate::{api, route};
@@ -59,12 +59,89 @@ pub(crate) struct Ids {
     pub(crate) now: OffsetDateTime,
 }
 
-pub(crate) type Reply = Response<Full<Bytes>>;
+pub(crate) type Reply = Response<ReplyBody>;
+
+/// The body of every emulator answer: bytes in memory, which a fault can
+/// cut off after promising more.
+#[derive(Debug, Default)]
+pub(crate) struct ReplyBody {
+    data: Option<Bytes>,
+    /// Set when the body promises this many bytes and then fails.
+    promised: Option<u64>,
+    /// The pause before failing, so what was sent is flushed first.
+    stall: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl ReplyBody {
+    pub(crate) fn new(data: Bytes) -> Self {
+        ReplyBody {
+            data: (!data.is_empty()).then_some(data),
+            promised: None,
+            stall: None,
+        }
+    }
+
+    fn bytes(&self) -> Bytes {
+        self.data.clone().unwrap_or_default()
+    }
+}
+
+impl hyper::body::Body for ReplyBody {
+    type Data = Bytes;
+    type Error = DroppedConnection;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, DroppedConnection>>> {
+        use std::future::Future as _;
+        use std::task::Poll;
+        if let Some(data) = self.data.take() {
+            return Poll::Ready(Some(Ok(hyper::body::Frame::data(data))));
+        }
+        if self.promised.is_none() {
+            return Poll::Ready(None);
+        }
+        // Let what was sent reach the client, then break off: the rest of
+        // what was promised never comes.
+        let stall = self
+            .stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+        if stall.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.promised = None;
+        Poll::Ready(Some(Err(DroppedConnection)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && self.promised.is_none()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        let len = self
+            .promised
+            .unwrap_or_else(|| self.data.as_ref().map_or(0, |d| d.len() as u64));
+        hyper::body::SizeHint::with_exact(len)
+    }
+}
+
+/// A connection the emulator drops on purpose (a fault).
+#[derive(Debug)]
+pub(crate) struct DroppedConnection;
+
+impl std::fmt::Display for DroppedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for DroppedConnection {}
 
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
-) -> Result<Reply, Infallible> {
+) -> Result<Reply, DroppedConnection> {
     let request_id = uuid::Uuid::new_v4().hyphenated().to_string();
     let client_request_id = request
         .headers()
@@ -76,20 +153,41 @@ pub(crate) async fn handle(
     let path = request.uri().path().to_owned();
     let control_rest = path.strip_prefix("/_emulator/").map(str::to_owned);
     let is_token = control_rest.is_none() && path.ends_with("/oauth2/v2.0/token");
-    let now = {
+    let (now, fault, retry_after, latency) = {
         let mut state = shared.lock();
+        let mut fault = Fault::None;
         match (&control_rest, is_token) {
             (Some(_), _) => {}
             (None, true) => state.stats.token_requests += 1,
-            (None, false) => state.stats.graph_requests += 1,
+            (None, false) => {
+                state.stats.graph_requests += 1;
+                fault = state.faults.draw(state.stats.graph_requests);
+            }
         }
-        state.clock.now()
+        let graph_faults = control_rest.is_none() && !is_token;
+        (
+            state.clock.now(),
+            fault,
+            state.faults.retry_after_header(),
+            if graph_faults {
+                state.faults.latency()
+            } else {
+                Duration::ZERO
+            },
+        )
     };
     let ids = Ids {
         request_id,
         client_request_id,
         now,
     };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if fault.before() {
+        shared.lock().stats.faults_injected += 1;
+        return before_fault(fault, &retry_after, &ids);
+    }
     let reply = if let Some(rest) = &control_rest {
         control(&shared, request, rest, &ids).await
     } else if is_token {
@@ -97,7 +195,77 @@ pub(crate) async fn handle(
     } else {
         graph(&shared, request, &path, &ids).await
     };
+    if fault == Fault::None {
+        return Ok(reply);
+    }
+    shared.lock().stats.faults_injected += 1;
+    after_fault(fault, reply, &ids)
+}
+
+/// A fault that strikes before the request is served: nothing is applied.
+fn before_fault(fault: Fault, retry_after: &str, ids: &Ids) -> Result<Reply, DroppedConnection> {
+    let (status, code, message) = match fault {
+        Fault::Throttle => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests (injected by the emulator).",
+        ),
+        Fault::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "The service is unavailable (injected by the emulator).",
+        ),
+        _ => return Err(DroppedConnection),
+    };
+    let mut reply = graph_error(status, code, message, ids);
+    if let Ok(v) = HeaderValue::from_str(retry_after) {
+        reply.headers_mut().insert(http::header::RETRY_AFTER, v);
+    }
     Ok(reply)
+}
+
+/// A fault that strikes after the request was served (and its action
+/// applied and recorded): the client does not learn the outcome.
+fn after_fault(fault: Fault, reply: Reply, ids: &Ids) -> Result<Reply, DroppedConnection> {
+    match fault {
+        Fault::GatewayTimeout => Ok(graph_error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "GatewayTimeout",
+            "The gateway timed out (injected by the emulator, after the request was applied).",
+            ids,
+        )),
+        Fault::DropAfter => Err(DroppedConnection),
+        Fault::Malformed => {
+            let (parts, body) = reply.into_parts();
+            let full = body.bytes();
+            if !parts.status.is_success() || full.is_empty() {
+                return Ok(Response::from_parts(parts, body));
+            }
+            // Cut the JSON in half: valid UTF-8, invalid JSON.
+            let text = String::from_utf8_lossy(&full[..full.len() / 2]).into_owned();
+            Ok(Response::from_parts(
+                parts,
+                ReplyBody::new(Bytes::from(text)),
+            ))
+        }
+        _ => {
+            // Truncated: promise more than is sent; the connection then ends.
+            let (mut parts, body) = reply.into_parts();
+            if parts.status == StatusCode::NO_CONTENT {
+                parts.status = StatusCode::OK;
+            }
+            let data = body.bytes();
+            let promised = data.len() as u64 + 64;
+            Ok(Response::from_parts(
+                parts,
+                ReplyBody {
+                    data: Some(data),
+                    promised: Some(promised),
+                    stall: None,
+                },
+            ))
+        }
+    }
 }
 
 // ---------------------------------------------------------------- responses
@@ -116,8 +284,8 @@ pub(crate) fn base_response(status: StatusCode, ids: &Ids) -> http::response::Bu
 }
 
 pub(crate) fn finish(builder: http::response::Builder, body: Bytes) -> Reply {
-    builder.body(Full::new(body)).unwrap_or_else(|_| {
-        let mut r = Response::new(Full::new(Bytes::new()));
+    builder.body(ReplyBody::new(body)).unwrap_or_else(|_| {
+        let mut r = Response::new(ReplyBody::default());
         *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         r
     })
@@ -598,6 +766,28 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
             drop(state);
             json_reply(StatusCode::OK, ids, &json!({ "value": jobs }))
         }
+        (Method::GET, "faults") => {
+            let faults = shared.lock().faults.clone();
+            json_reply(StatusCode::OK, ids, &faults)
+        }
+        (Method::POST | Method::PUT, "faults") => {
+            let faults = match serde_json::from_slice::<FaultOptions>(&body) {
+                Ok(f) => f,
+                Err(e) => {
+                    return graph_error(
+                        StatusCode::BAD_REQUEST,
+                        "BadRequest",
+                        &format!("Send the fault options as JSON: {e}"),
+                        ids,
+                    );
+                }
+            };
+            if let Err(e) = faults.validate() {
+                return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.to_string(), ids);
+            }
+            shared.lock().faults = faults.clone();
+            json_reply(StatusCode::OK, ids, &faults)
+        }
         (Method::GET, "clock") => {
             let now = shared.lock().clock.now();
             json_reply(
@@ -637,7 +827,7 @@ async fn control(shared: &Shared, request: Request<Incoming>, rest: &str, ids: &
             StatusCode::NOT_FOUND,
             "NotFound",
             &format!(
-                "The emulator has no control endpoint '{other}'. Try health, jobs, actions, stats, clock, clock/advance."
+                "The emulator has no control endpoint '{other}'. Try health, jobs, actions, stats, faults, clock, clock/advance."
             ),
             ids,
         ),

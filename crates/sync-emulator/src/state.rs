@@ -8,6 +8,7 @@ use graph_model::time::OffsetDateTime;
 use graph_model::{JobOwner, SynchronizationSecretKeyStringValuePair};
 use serde::Serialize;
 
+use crate::fault::FaultOptions;
 pub(crate) use crate::job::JobState;
 use crate::seed::{ClientSeed, Seed, roles};
 
@@ -139,6 +140,7 @@ pub(crate) struct State {
     pub(crate) stats: Stats,
     pub(crate) clock: VirtualClock,
     pub(crate) timings: Timings,
+    pub(crate) faults: FaultOptions,
 }
 
 /// Counts of the requests the emulator has served.
@@ -151,6 +153,8 @@ pub struct Stats {
     pub tokens_issued: u64,
     /// Requests to Graph routes (`/v1.0/…`, `/beta/…`), whatever the answer.
     pub graph_requests: u64,
+    /// Faults injected (see [`FaultOptions`](crate::FaultOptions)).
+    pub faults_injected: u64,
 }
 
 /// Read or write access, for the permission check.
@@ -190,6 +194,7 @@ impl State {
             stats: Stats::default(),
             clock,
             timings,
+            faults: FaultOptions::none(),
         }
     }
 

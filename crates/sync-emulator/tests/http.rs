@@ -635,3 +635,158 @@ async fn seeds_are_validated() {
         sync_emulator::Seed::default_seed()
     );
 }
+
+/// Everything that comes back on a fresh connection, however it ends.
+async fn raw_bytes(addr: SocketAddr, head: &str) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("{head}\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out).await;
+    out
+}
+
+#[tokio::test]
+async fn each_fault_strikes_before_or_after_the_action_as_documented() {
+    use sync_emulator::FaultOptions;
+    let emu = emulator().await;
+    let token = operator(&emu).await;
+    let start_head = |job: &str| {
+        format!(
+            "POST {}/start HTTP/1.1\r\nauthorization: Bearer {token}\r\ncontent-length: 0",
+            job_path("v1.0", PAUSED_SP, job)
+        )
+    };
+    let set = |f: FaultOptions| emu.set_faults(f).unwrap();
+    let applied = || emu.actions().len();
+
+    set(FaultOptions::none().throttle(1.0).retry_after_secs(0.25));
+    let a = start(
+        &emu,
+        &token,
+        &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
+    assert_eq!(a.status, 429);
+    assert_eq!(a.header("retry-after"), Some("0.250"));
+    assert_eq!(a.json()["error"]["code"], "TooManyRequests");
+    assert_eq!(applied(), 0, "a 429 applies nothing");
+
+    set(FaultOptions::none().unavailable(1.0));
+    let a = start(
+        &emu,
+        &token,
+        &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
+    assert_eq!((a.status, a.header("retry-after")), (503, Some("1")));
+    assert_eq!(applied(), 0);
+
+    set(FaultOptions::none().drop_before(1.0));
+    assert!(
+        raw_bytes(emu.addr(), &start_head(PAUSED_JOB))
+            .await
+            .is_empty()
+    );
+    assert_eq!(applied(), 0, "dropped before: not applied");
+
+    set(FaultOptions::none().gateway_timeout(1.0));
+    let a = start(
+        &emu,
+        &token,
+        &format!("{}/start", job_path("v1.0", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
+    assert_eq!(a.status, 504);
+    assert_eq!(applied(), 1, "a 504 comes after the action was applied");
+
+    set(FaultOptions::none().drop_after(1.0));
+    assert!(
+        raw_bytes(emu.addr(), &start_head(PAUSED_JOB))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        applied(),
+        2,
+        "dropped after: applied (a warned start on a running job)"
+    );
+
+    set(FaultOptions::none().malformed(1.0));
+    let a = get(&emu, &token, &job_path("v1.0", PAUSED_SP, PAUSED_JOB)).await;
+    assert_eq!(a.status, 200);
+    assert!(
+        serde_json::from_slice::<Value>(&a.body).is_err(),
+        "the body is cut short"
+    );
+
+    set(FaultOptions::none().truncated(1.0));
+    let out = raw_bytes(
+        emu.addr(),
+        &format!(
+            "GET {} HTTP/1.1\r\nauthorization: Bearer {token}",
+            job_path("v1.0", PAUSED_SP, PAUSED_JOB)
+        ),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out);
+    let split = text.find("\r\n\r\n").unwrap();
+    let promised: usize = text[..split]
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap();
+    assert!(
+        out.len() - (split + 4) < promised,
+        "fewer bytes than promised"
+    );
+
+    // No faults: all is well again, and the stats counted what was injected.
+    set(FaultOptions::none());
+    assert_eq!(
+        get(&emu, &token, &job_path("v1.0", PAUSED_SP, PAUSED_JOB))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(emu.stats().faults_injected, 7);
+}
+
+#[tokio::test]
+async fn faults_are_set_through_the_control_api_and_checked() {
+    let emu = emulator().await;
+    let body = br#"{"seed":42,"throttle":0.1,"gateway_timeout":0.1,"retry_after_secs":0.5}"#;
+    let a = raw(
+        emu.addr(),
+        &format!(
+            "POST /_emulator/faults HTTP/1.1\r\ncontent-length: {}",
+            body.len()
+        ),
+        body,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    let a = raw(emu.addr(), "GET /_emulator/faults HTTP/1.1", b"").await;
+    assert_eq!(a.json()["seed"], 42);
+    assert_eq!(a.json()["throttle"], 0.1);
+    let bad = br#"{"throttle":0.9,"unavailable":0.9}"#;
+    let a = raw(
+        emu.addr(),
+        &format!(
+            "POST /_emulator/faults HTTP/1.1\r\ncontent-length: {}",
+            bad.len()
+        ),
+        bad,
+    )
+    .await;
+    assert_eq!(a.status, 400);
+    assert!(
+        a.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 1")
+    );
+}
