@@ -19,7 +19,14 @@ tasks:
                     integration and doc tests), cargo doc (no warnings)
   codegen           regenerate crates/graph-model/src/generated from spec/
   codegen --check   fail if a generated file differs from what spec/ gives
-  test              cargo test --workspace only";
+  soak [ARGS]       start and pause 1,000 emulator jobs 10,000 times under
+                    20% injected faults; prints one JSON line; fails when a
+                    call was lost or an action doubled (ARGS: --jobs N
+                    --calls N --concurrency N --fault-rate R --seed N
+                    --max-seconds N)
+  test              cargo test --workspace only
+
+ci also runs a small soak (100 jobs, 2,000 calls).";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +40,11 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             };
+        }
+        Some("soak") => {
+            let mut soak = vec!["run", "--quiet", "--package", "graphsync-soak", "--"];
+            soak.extend(args[1..].iter().map(String::as_str));
+            return run_steps(vec![("soak", soak)]);
         }
         Some("ci") => {
             if codegen_check() != ExitCode::SUCCESS {
@@ -57,6 +69,22 @@ fn main() -> ExitCode {
                     "docs",
                     vec!["doc", "--workspace", "--no-deps", "--all-features"],
                 ),
+                (
+                    "soak",
+                    vec![
+                        "run",
+                        "--quiet",
+                        "--package",
+                        "graphsync-soak",
+                        "--",
+                        "--jobs",
+                        "100",
+                        "--calls",
+                        "2000",
+                        "--max-seconds",
+                        "300",
+                    ],
+                ),
             ]
         }
         Some("test") => vec![("test", test_args())],
@@ -69,6 +97,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    run_steps(steps)
+}
+
+/// Runs cargo once per step, stopping at the first failure.
+fn run_steps(steps: Vec<(&str, Vec<&str>)>) -> ExitCode {
     let started = Instant::now();
     for (name, args) in steps {
         let step = Instant::now();
