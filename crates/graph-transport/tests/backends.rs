@@ -134,3 +134,43 @@ async fn a_connection_dropped_before_the_answer_may_have_been_sent() {
         server.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_connect_timeout_reaches_both_backends_and_nothing_was_sent() {
+    // A listener that never accepts, with its queue full: further
+    // connection attempts hang in the handshake until the client gives up.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_millis(100),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            fillers.push(s);
+        }
+    }
+    let options = TransportOptions::default()
+        .connect_timeout(Some(Duration::from_millis(300)))
+        .timeout(Some(Duration::from_secs(30)));
+    for (name, t) in backends(&options) {
+        let req = HttpRequest::new(
+            Method::GET,
+            format!("http://{addr}/x").parse().unwrap(),
+        );
+        let started = std::time::Instant::now();
+        let err = t.send(&req).await.unwrap_err();
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(5), "{name}: the connect timeout applied ({took:?})");
+        assert_eq!(err.request_sent(), RequestSent::No, "{name}: {err:?}");
+        assert!(
+            matches!(err.kind(), TransportErrorKind::Connect | TransportErrorKind::Timeout),
+            "{name}: {err:?}"
+        );
+    }
+    drop(fillers);
+}
