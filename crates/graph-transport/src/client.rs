@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use graph_model::{NationalCloud, Request};
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, USER_AGENT};
+use http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION, USER_AGENT,
+};
 use http::{HeaderName, HeaderValue, Method};
 use url::{Host, Url};
 
@@ -263,14 +265,27 @@ impl GraphClient {
         let mut attempt = 1u32;
         let mut retries = 0u32;
         let mut reauthorized = false;
+        let mut redirects = 0u32;
+        // Once a redirect leaves the Graph origin, no token goes along.
+        let mut authorize = true;
         loop {
-            let token = self
-                .inner
-                .credential
-                .get_token(&[self.inner.scope.as_str()])
-                .await
-                .map_err(Error::Credential)?;
-            let err = match self.send_try(&mut http, &token, attempt).await {
+            let token = if authorize {
+                Some(
+                    self.inner
+                        .credential
+                        .get_token(&[self.inner.scope.as_str()])
+                        .await
+                        .map_err(Error::Credential)?,
+                )
+            } else {
+                None
+            };
+            let err = match self.send_try(&mut http, token.as_ref(), attempt).await {
+                Ok(response) if is_redirect(response.status) => {
+                    redirects += 1;
+                    authorize &= follow_redirect(&mut http, &response, redirects)?;
+                    continue;
+                }
                 Ok(response) => {
                     if attempt == 1 {
                         self.inner.budget.earn();
@@ -280,7 +295,7 @@ impl GraphClient {
                 Err(e) => e,
             };
             // A refused token: drop it where it is cached, once.
-            if status_of(&err) == Some(401) && !reauthorized {
+            if let (Some(401), Some(token), false) = (status_of(&err), &token, reauthorized) {
                 reauthorized = true;
                 self.inner
                     .credential
@@ -335,17 +350,22 @@ impl GraphClient {
     async fn send_try(
         &self,
         http: &mut HttpRequest,
-        token: &AccessToken,
+        token: Option<&AccessToken>,
         attempt: u32,
     ) -> Result<HttpResponse, Error> {
-        let mut bearer = HeaderValue::try_from(format!("Bearer {}", token.token.expose()))
-            .map_err(|_| {
-                Error::Credential(CredentialError::InvalidResponse(
-                    "the access token has characters that cannot go in a header".into(),
-                ))
-            })?;
-        bearer.set_sensitive(true);
-        http.headers.insert(AUTHORIZATION, bearer);
+        if let Some(token) = token {
+            // The URL may have changed (a redirect on the same origin):
+            // check again that a token may go there.
+            check_scheme(&http.url, self.inner.allow_http_loopback)?;
+            let mut bearer = HeaderValue::try_from(format!("Bearer {}", token.token.expose()))
+                .map_err(|_| {
+                    Error::Credential(CredentialError::InvalidResponse(
+                        "the access token has characters that cannot go in a header".into(),
+                    ))
+                })?;
+            bearer.set_sensitive(true);
+            http.headers.insert(AUTHORIZATION, bearer);
+        }
 
         let started = Instant::now();
         let result = self.inner.transport.send(http).await;
@@ -367,7 +387,7 @@ impl GraphClient {
                     elapsed_ms,
                     "graph response"
                 );
-                if response.status.is_success() {
+                if response.status.is_success() || is_redirect(response.status) {
                     Ok(response)
                 } else {
                     Err(Error::Service(Box::new(GraphServiceError::from_response(
@@ -395,6 +415,65 @@ impl GraphClient {
             }
         }
     }
+}
+
+/// How many redirects one call follows.
+pub const MAX_REDIRECTS: u32 = 5;
+
+fn is_redirect(status: http::StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+/// Points `http` at the redirect's target. Returns whether the target is
+/// on the same origin (scheme, host case-insensitively, port), and so may
+/// still get a token; credentials are removed from the request otherwise.
+fn follow_redirect(
+    http: &mut HttpRequest,
+    response: &HttpResponse,
+    redirects: u32,
+) -> Result<bool, Error> {
+    let refuse = |location: &str, reason: &str| Error::Redirect {
+        location: location.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let location = response.header("location").unwrap_or("");
+    if redirects > MAX_REDIRECTS {
+        return Err(refuse(location, "more than 5 redirects"));
+    }
+    if location.is_empty() {
+        return Err(refuse(location, "the redirect has no Location"));
+    }
+    let next = http
+        .url
+        .join(location)
+        .map_err(|e| refuse(location, &e.to_string()))?;
+    if http.url.scheme() == "https" && next.scheme() != "https" {
+        return Err(refuse(location, "a redirect from https to http is refused"));
+    }
+    let same_origin = next.scheme() == http.url.scheme()
+        && next.host_str().map(str::to_ascii_lowercase)
+            == http.url.host_str().map(str::to_ascii_lowercase)
+        && next.port_or_known_default() == http.url.port_or_known_default();
+    if !same_origin {
+        for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+            http.headers.remove(name);
+        }
+    }
+    if response.status == http::StatusCode::SEE_OTHER {
+        http.method = Method::GET;
+        http.body = bytes::Bytes::new();
+        http.headers.remove(CONTENT_TYPE);
+        http.headers.remove(CONTENT_LENGTH);
+    }
+    tracing::debug!(
+        target: "graphsync::http",
+        status = response.status.as_u16(),
+        to = %next,
+        same_origin,
+        "following a redirect"
+    );
+    http.url = next;
+    Ok(same_origin)
 }
 
 /// The `retry-attempt` header: which retry this is (1 for the first).

@@ -216,6 +216,14 @@ pub enum Error {
         /// The URL.
         url: String,
     },
+    /// A redirect was not followed.
+    #[error("not following the redirect to {location:?}: {reason}")]
+    Redirect {
+        /// The `Location` the service sent.
+        location: String,
+        /// Why.
+        reason: String,
+    },
     /// The client options are invalid.
     #[error("invalid client options: {0}")]
     InvalidOptions(String),
@@ -264,6 +272,7 @@ impl Error {
         match self {
             Error::Service(_) | Error::Ambiguous { .. } => true,
             Error::Transport { source, .. } => source.request_sent() == RequestSent::Maybe,
+            Error::Redirect { .. } => true,
             Error::Credential(_)
             | Error::InsecureUrl { .. }
             | Error::InvalidUrl { .. }

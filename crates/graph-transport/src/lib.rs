@@ -76,8 +76,8 @@ mod tls;
 mod transport;
 
 pub use client::{
-    CLIENT_REQUEST_ID, ClientOptions, GraphClient, RETRY_ATTEMPT, USER_AGENT_PRODUCT, is_loopback,
-    secrets_allowed,
+    CLIENT_REQUEST_ID, ClientOptions, GraphClient, MAX_REDIRECTS, RETRY_ATTEMPT,
+    USER_AGENT_PRODUCT, is_loopback, secrets_allowed,
 };
 pub use credential::{AccessToken, CredentialError, Secret, TokenCredential};
 pub use error::{Error, GraphServiceError, retry_after};

@@ -425,3 +425,101 @@ async fn dropping_the_call_stops_its_retries() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(s.seen().len(), 1, "the dropped call sent nothing more");
 }
+
+fn redirect(status: u16, location: &str) -> Reply {
+    let mut h = HeaderMap::new();
+    h.insert("location", HeaderValue::from_str(location).unwrap());
+    Ok(HttpResponse::new(
+        StatusCode::from_u16(status).unwrap(),
+        h,
+        Bytes::new(),
+    ))
+}
+
+fn restart() -> Request {
+    let mut r = requests::restart(&job(), ApiVersion::V1, None).unwrap();
+    r.headers
+        .insert("cookie", HeaderValue::from_static("session=1"));
+    r.headers.insert(
+        "proxy-authorization",
+        HeaderValue::from_static("Basic eA=="),
+    );
+    r
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_same_origin_redirect_keeps_the_request_and_its_token() {
+    let s = script(
+        vec![
+            redirect(307, "https://GRAPH.microsoft.com:443/v1.0/elsewhere"),
+            answer(204, &[]),
+        ],
+        RetryOptions::default(),
+    );
+    s.client.send(&restart()).await.unwrap();
+    let seen = s.seen();
+    let next = &seen[1].request;
+    assert_eq!(next.url.path(), "/v1.0/elsewhere");
+    assert_eq!(next.method, http::Method::POST);
+    assert_eq!(next.body, seen[0].request.body);
+    assert!(
+        next.headers.contains_key("authorization"),
+        "same origin, host case aside"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_redirect_to_another_origin_sends_no_credentials() {
+    for target in [
+        "https://evil.example/v1.0/x",
+        "https://graph.microsoft.com:8443/v1.0/x",
+    ] {
+        let s = script(
+            vec![redirect(302, target), answer(204, &[])],
+            RetryOptions::default(),
+        );
+        s.client.send(&restart()).await.unwrap();
+        let next = &s.seen()[1].request;
+        for name in ["authorization", "cookie", "proxy-authorization"] {
+            assert!(!next.headers.contains_key(name), "{target}: {name} leaked");
+        }
+        assert_eq!(
+            s.tokens.load(Ordering::SeqCst),
+            1,
+            "no token fetched for the other origin"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn https_to_http_is_refused_and_see_other_becomes_a_bodiless_get() {
+    let s = script(
+        vec![redirect(301, "http://graph.microsoft.com/v1.0/x")],
+        RetryOptions::default(),
+    );
+    let e = s.client.send(&restart()).await.unwrap_err();
+    assert!(matches!(e, crate::Error::Redirect { .. }), "{e:?}");
+    assert_eq!(s.seen().len(), 1);
+
+    let s = script(
+        vec![redirect(303, "/v1.0/result"), answer(200, &[])],
+        RetryOptions::default(),
+    );
+    s.client.send(&restart()).await.unwrap();
+    let next = &s.seen()[1].request;
+    assert_eq!(next.method, http::Method::GET);
+    assert!(next.body.is_empty());
+    assert!(!next.headers.contains_key("content-type"));
+    assert_eq!(next.url.path(), "/v1.0/result");
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_most_five_redirects_are_followed() {
+    let replies = (0..6)
+        .map(|i| redirect(307, &format!("/v1.0/hop{i}")))
+        .collect();
+    let s = script(replies, RetryOptions::default());
+    let e = s.client.send(&get()).await.unwrap_err();
+    assert!(e.to_string().contains("more than 5 redirects"), "{e}");
+    assert_eq!(s.seen().len(), 6);
+}

@@ -158,19 +158,44 @@ async fn a_connect_timeout_reaches_both_backends_and_nothing_was_sent() {
         .connect_timeout(Some(Duration::from_millis(300)))
         .timeout(Some(Duration::from_secs(30)));
     for (name, t) in backends(&options) {
-        let req = HttpRequest::new(
-            Method::GET,
-            format!("http://{addr}/x").parse().unwrap(),
-        );
+        let req = HttpRequest::new(Method::GET, format!("http://{addr}/x").parse().unwrap());
         let started = std::time::Instant::now();
         let err = t.send(&req).await.unwrap_err();
         let took = started.elapsed();
-        assert!(took < Duration::from_secs(5), "{name}: the connect timeout applied ({took:?})");
+        assert!(
+            took < Duration::from_secs(5),
+            "{name}: the connect timeout applied ({took:?})"
+        );
         assert_eq!(err.request_sent(), RequestSent::No, "{name}: {err:?}");
         assert!(
-            matches!(err.kind(), TransportErrorKind::Connect | TransportErrorKind::Timeout),
+            matches!(
+                err.kind(),
+                TransportErrorKind::Connect | TransportErrorKind::Timeout
+            ),
             "{name}: {err:?}"
         );
     }
     drop(fillers);
+}
+
+#[tokio::test]
+async fn neither_backend_follows_redirects_on_its_own() {
+    // The pipeline decides what a redirect may carry; a back-end that
+    // followed it silently would take the token along.
+    for (name, transport) in backends(&TransportOptions::default()) {
+        let (url, _server) = one_shot(
+            "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:9/elsewhere\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        let resp = transport
+            .send(&HttpRequest::new(Method::GET, url))
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 302, "{name}");
+        assert_eq!(
+            resp.header("location"),
+            Some("http://127.0.0.1:9/elsewhere"),
+            "{name}"
+        );
+    }
 }
