@@ -57,7 +57,10 @@ pub(crate) fn check_id(what: &'static str, id: &str) -> Result<(), InvalidIdErro
     if id.trim().is_empty() {
         return Err(InvalidIdError::Empty { what });
     }
-    if id == "." || id == ".." {
+    // Also `%2e`, `.%2E`…: whoever wrote them meant dots, and a server that
+    // decodes before normalising would collapse them as path navigation.
+    let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+    if matches!(decoded.as_ref(), "." | "..") {
         return Err(InvalidIdError::DotSegment {
             what,
             id: id.to_owned(),
