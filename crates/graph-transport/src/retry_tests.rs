@@ -256,7 +256,14 @@ async fn gateway_timeout_on_start_is_ambiguous_and_not_repeated() {
 #[tokio::test(start_paused = true)]
 async fn retry_after_beyond_the_cap_ends_the_call_at_once() {
     let s = script(
-        vec![answer(429, &[("retry-after", "3600")])],
+        vec![answer(
+            429,
+            &[
+                ("retry-after", "3600"),
+                ("x-ms-throttle-scope", "Tenant_Application/Write/app/tenant"),
+                ("x-ms-throttle-information", "WriteLimitExceeded"),
+            ],
+        )],
         RetryOptions::default().max_backoff(Duration::from_secs(60)),
     );
     let before = Instant::now();
@@ -267,6 +274,14 @@ async fn retry_after_beyond_the_cap_ends_the_call_at_once() {
         Some(Duration::from_secs(3600)),
         "the caller learns when to come back"
     );
+    let service = e.service_error().unwrap();
+    assert_eq!(service.request_id.as_deref(), Some("rid"));
+    assert_eq!(service.attempts, 1);
+    assert!(service.throttle.contains(&(
+        "x-ms-throttle-information".to_owned(),
+        "WriteLimitExceeded".to_owned()
+    )));
+    assert_eq!(service.throttle.len(), 2);
     assert_eq!(s.seen().len(), 1);
 }
 

@@ -438,6 +438,12 @@ impl RunningEmulator {
             .map(read)
     }
 
+    /// Every access token the emulator has issued, so a test can check none
+    /// of them leaked into its logs.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.lock().tokens.keys().cloned().collect()
+    }
+
     /// Changes the faults injected from now on.
     ///
     /// # Errors

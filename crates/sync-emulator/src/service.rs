@@ -221,6 +221,17 @@ fn before_fault(fault: Fault, retry_after: &str, ids: &Ids) -> Result<Reply, Dro
     if let Ok(v) = HeaderValue::from_str(retry_after) {
         reply.headers_mut().insert(http::header::RETRY_AFTER, v);
     }
+    if fault == Fault::Throttle {
+        // As identity-and-access throttling answers say why.
+        reply.headers_mut().insert(
+            "x-ms-throttle-information",
+            HeaderValue::from_static("ResourceUnitLimitExceeded"),
+        );
+        reply.headers_mut().insert(
+            "x-ms-throttle-limit-percentage",
+            HeaderValue::from_static("1.2"),
+        );
+    }
     Ok(reply)
 }
 

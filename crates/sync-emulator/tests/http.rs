@@ -670,6 +670,10 @@ async fn each_fault_strikes_before_or_after_the_action_as_documented() {
     assert_eq!(a.status, 429);
     assert_eq!(a.header("retry-after"), Some("0.250"));
     assert_eq!(a.json()["error"]["code"], "TooManyRequests");
+    assert_eq!(
+        a.header("x-ms-throttle-information"),
+        Some("ResourceUnitLimitExceeded")
+    );
     assert_eq!(applied(), 0, "a 429 applies nothing");
 
     set(FaultOptions::none().unavailable(1.0));
