@@ -538,3 +538,37 @@ async fn at_most_five_redirects_are_followed() {
     assert!(e.to_string().contains("more than 5 redirects"), "{e}");
     assert_eq!(s.seen().len(), 6);
 }
+
+#[tokio::test]
+async fn a_next_link_is_followed_verbatim_but_only_on_the_graph_host() {
+    let op = &graph_model::operations::LIST_JOBS;
+    let s = script(vec![answer(200, &[])], RetryOptions::default());
+    let link = "https://graph.microsoft.com/v1.0/servicePrincipals/sp/synchronization/jobs?$skiptoken=X%2FY";
+    s.client
+        .send(&Request::next_page(op, ApiVersion::V1, link))
+        .await
+        .unwrap();
+    assert_eq!(s.seen()[0].request.url.as_str(), link, "verbatim");
+
+    for foreign in [
+        "https://evil.example/v1.0/x?$skiptoken=1",
+        "http://graph.microsoft.com/v1.0/x",
+        "https://graph.microsoft.com:444/v1.0/x",
+        "not a url",
+    ] {
+        let s = script(vec![], RetryOptions::default());
+        let e = s
+            .client
+            .send(&Request::next_page(op, ApiVersion::V1, foreign))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, crate::Error::InvalidUrl { .. }),
+            "{foreign}: {e:?}"
+        );
+        assert!(
+            s.seen().is_empty(),
+            "{foreign}: nothing sent, no token attached"
+        );
+    }
+}

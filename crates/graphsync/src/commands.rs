@@ -85,16 +85,22 @@ async fn start_inner(args: StartArgs, backend: Backend) -> Result<u8, u8> {
                     serde_json::to_string_pretty(result).unwrap_or_default()
                 );
             }
-            eprintln!(
-                "started {job} ({} {}, request-id {})",
-                outcome.status,
-                if outcome.status == 204 {
-                    "No Content"
-                } else {
-                    "OK"
-                },
-                outcome.request_id.as_deref().unwrap_or("none")
-            );
+            if outcome.verified {
+                eprintln!(
+                    "started {job} (the answer was lost; reading the job confirmed it is running)"
+                );
+            } else {
+                eprintln!(
+                    "started {job} ({} {}, request-id {})",
+                    outcome.status,
+                    if outcome.status == 204 {
+                        "No Content"
+                    } else {
+                        "OK"
+                    },
+                    outcome.request_id.as_deref().unwrap_or("none")
+                );
+            }
             if args.pass_thru {
                 println!("true");
             }

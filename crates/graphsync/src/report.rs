@@ -34,7 +34,22 @@ pub(crate) fn render(err: &(dyn StdError + 'static), action: &str) -> String {
             let _ = writeln!(out, "hint: {hint}");
         }
     }
+    if is_ambiguous(err) {
+        let _ = writeln!(
+            out,
+            "hint: the request may have been applied; read the job (graphsync get) before sending it again"
+        );
+    }
     out
+}
+
+fn is_ambiguous(err: &(dyn StdError + 'static)) -> bool {
+    match err.downcast_ref::<sync_jobs::Error>() {
+        Some(sync_jobs::Error::Graph(e)) => e.is_ambiguous(),
+        _ => err
+            .downcast_ref::<graph_transport::Error>()
+            .is_some_and(graph_transport::Error::is_ambiguous),
+    }
 }
 
 fn find_service_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a GraphServiceError> {
