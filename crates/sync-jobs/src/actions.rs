@@ -70,7 +70,10 @@ impl SyncJobsClient {
         match self.execute(&request).await {
             Ok(response) => Ok(Outcome::new(&request, &response)),
             Err(e) if outcome_unknown(&e) => {
-                let current = self.get(job).await?;
+                // If the job cannot be read either, the outcome stays unknown.
+                let Ok(current) = self.get(job).await else {
+                    return Err(e);
+                };
                 if current.status.code == Some(graph_model::SynchronizationStatusCode::Paused) {
                     return Ok(Outcome::verified(request.operation.name));
                 }

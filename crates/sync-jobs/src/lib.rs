@@ -373,7 +373,11 @@ impl SyncJobsClient {
                 // start it again blindly: the service warns against repeated
                 // starts of a running job.
                 let read = GetOptions::version(options.version);
-                if is_running(&self.get_with(job, &read).await?) {
+                // If the job cannot be read either, the outcome stays unknown.
+                let Ok(current) = self.get_with(job, &read).await else {
+                    return Err(e);
+                };
+                if is_running(&current) {
                     return Ok(StartOutcome {
                         status: 204,
                         request_id: None,
