@@ -218,6 +218,10 @@ struct TokenResponse {
     token_type: Option<String>,
     #[serde(default)]
     expires_in: Option<NumberOrString>,
+    /// Unix seconds; what managed identity endpoints send (App Service
+    /// sends only this).
+    #[serde(default)]
+    expires_on: Option<NumberOrString>,
 }
 
 /// Entra has sent lifetimes both as numbers and as strings.
@@ -287,18 +291,26 @@ pub(crate) fn read_token_response(
             "the access token is empty".into(),
         ));
     }
-    let lifetime = parsed
-        .expires_in
-        .as_ref()
-        .and_then(NumberOrString::seconds)
-        .ok_or_else(|| {
-            CredentialError::InvalidResponse("expires_in is missing or invalid".into())
-        })?;
-    let expires_on = requested_at
-        .checked_add(Duration::from_secs(lifetime))
-        .ok_or_else(|| {
-            CredentialError::InvalidResponse(format!("expires_in {lifetime} is out of range"))
-        })?;
+    let expires_on = match (
+        parsed.expires_in.as_ref().and_then(NumberOrString::seconds),
+        parsed.expires_on.as_ref().and_then(NumberOrString::seconds),
+    ) {
+        (Some(lifetime), _) => requested_at
+            .checked_add(Duration::from_secs(lifetime))
+            .ok_or_else(|| {
+                CredentialError::InvalidResponse(format!("expires_in {lifetime} is out of range"))
+            })?,
+        (None, Some(unix)) => SystemTime::UNIX_EPOCH
+            .checked_add(Duration::from_secs(unix))
+            .ok_or_else(|| {
+                CredentialError::InvalidResponse(format!("expires_on {unix} is out of range"))
+            })?,
+        (None, None) => {
+            return Err(CredentialError::InvalidResponse(
+                "expires_in is missing or invalid".into(),
+            ));
+        }
+    };
     Ok(AccessToken::new(parsed.access_token, expires_on))
 }
 

@@ -6,6 +6,9 @@
 //!   the v2 token endpoint of the cloud's authority
 //!   (`https://login.microsoftonline.us/{tenant}/oauth2/v2.0/token` for US
 //!   Government…), for the scope `<graph root>/.default`.
+//! - [`ManagedIdentityCredential`]: the managed identity of the Azure
+//!   resource the program runs on (IMDS, or App Service's endpoint),
+//!   system- or user-assigned.
 //!
 //! Every credential that calls a token endpoint sends through a
 //! [`Transport`](graph_transport::Transport), the same one Graph calls use,
@@ -35,9 +38,14 @@
 
 mod cache;
 mod client_secret;
+mod managed_identity;
 mod static_token;
 
 pub use cache::{Clock, REFRESH_AHEAD, TokenCache};
 pub use client_secret::{ClientSecretCredential, CredentialOptions};
 pub use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential};
+pub use managed_identity::{
+    APP_SERVICE_API_VERSION, IMDS_API_VERSION, IMDS_ENDPOINT, ManagedIdentityCredential,
+    ManagedIdentityId, ManagedIdentitySource,
+};
 pub use static_token::StaticToken;

@@ -77,7 +77,10 @@ use tokio::task::JoinSet;
 
 pub use fault::{FaultError, FaultOptions};
 pub use job::JobInternals;
-pub use seed::{ClientSeed, JobSeed, Seed, SeedError, ServicePrincipalSeed, default_ids, roles};
+pub use seed::{
+    ClientSeed, JobSeed, ManagedIdentitySeed, Seed, SeedError, ServicePrincipalSeed, default_ids,
+    roles,
+};
 pub use service::WARNING_HEADER;
 pub use state::{ActionRecord, ClockError, MAX_CLOCK_OFFSET, Stats};
 
@@ -275,6 +278,7 @@ impl Emulator {
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             base_url: base_url.clone(),
+            identity_header: uuid::Uuid::new_v4().simple().to_string(),
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let task = tokio::spawn(serve(listener, shared.clone(), stop_rx));
@@ -436,6 +440,21 @@ impl RunningEmulator {
             .iter()
             .find(|j| j.job.id.eq_ignore_ascii_case(job_id))
             .map(read)
+    }
+
+    /// The `IDENTITY_ENDPOINT` of its App Service managed identity endpoint.
+    pub fn identity_endpoint(&self) -> String {
+        format!("{}/msi/token", self.base_url)
+    }
+
+    /// The `IDENTITY_HEADER` that endpoint expects.
+    pub fn identity_header(&self) -> &str {
+        &self.shared.identity_header
+    }
+
+    /// The URL of its IMDS token endpoint.
+    pub fn imds_endpoint(&self) -> String {
+        format!("{}/metadata/identity/oauth2/token", self.base_url)
     }
 
     /// Every access token the emulator has issued, so a test can check none

@@ -27,6 +27,33 @@ pub struct Seed {
     /// Service principals and their jobs.
     #[serde(default)]
     pub service_principals: Vec<ServicePrincipalSeed>,
+    /// Managed identities the emulator's IMDS and App Service endpoints
+    /// issue tokens for.
+    #[serde(default)]
+    pub managed_identities: Vec<ManagedIdentitySeed>,
+}
+
+/// A managed identity: system-assigned (at most one) or user-assigned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedIdentitySeed {
+    /// Whether this is the resource's system-assigned identity (asked for
+    /// without an id).
+    #[serde(default)]
+    pub system_assigned: bool,
+    /// Its client id.
+    pub client_id: String,
+    /// Its object (principal) id.
+    pub object_id: String,
+    /// Its Azure resource id (user-assigned identities).
+    #[serde(default)]
+    pub resource_id: Option<String>,
+    /// The application permissions granted to it.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Object ids of the applications it owns.
+    #[serde(default)]
+    pub owned_applications: Vec<String>,
 }
 
 /// An app registration that can sign in with a client secret.
@@ -151,6 +178,14 @@ pub mod default_ids {
     pub const OWNER_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c03";
     /// Its secret.
     pub const OWNER_CLIENT_SECRET: &str = "graphsync-emulator-owner-secret";
+    /// The system-assigned managed identity (`Synchronization.ReadWrite.All`).
+    pub const SYSTEM_IDENTITY_CLIENT_ID: &str = "6e2a1d3f-9c58-4a7b-8d4e-3f8b2c1a0d01";
+    /// A user-assigned managed identity (`Synchronization.Read.All`), by client id.
+    pub const USER_IDENTITY_CLIENT_ID: &str = "6e2a1d3f-9c58-4a7b-8d4e-3f8b2c1a0d02";
+    /// The same identity's object id.
+    pub const USER_IDENTITY_OBJECT_ID: &str = "7f3b2e4a-0d69-4b8c-9e5f-4a9c3d2b1e02";
+    /// The same identity's resource id.
+    pub const USER_IDENTITY_RESOURCE_ID: &str = "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/graphsync/providers/Microsoft.ManagedIdentity/userAssignedIdentities/reader";
 
     /// The ids of one seeded job and its owner.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +237,7 @@ impl Seed {
             tenant_id: tenant_id.into(),
             clients: Vec::new(),
             service_principals: Vec::new(),
+            managed_identities: Vec::new(),
         }
     }
 
@@ -266,6 +302,24 @@ impl Seed {
                     "Salesforce Sandbox",
                     JobSeed::new(NOT_CONFIGURED.job_id, NotConfigured),
                 ),
+            ],
+            managed_identities: vec![
+                ManagedIdentitySeed {
+                    system_assigned: true,
+                    client_id: SYSTEM_IDENTITY_CLIENT_ID.into(),
+                    object_id: "7f3b2e4a-0d69-4b8c-9e5f-4a9c3d2b1e01".into(),
+                    resource_id: None,
+                    roles: vec![roles::SYNC_READ_WRITE_ALL.into()],
+                    owned_applications: Vec::new(),
+                },
+                ManagedIdentitySeed {
+                    system_assigned: false,
+                    client_id: USER_IDENTITY_CLIENT_ID.into(),
+                    object_id: USER_IDENTITY_OBJECT_ID.into(),
+                    resource_id: Some(USER_IDENTITY_RESOURCE_ID.into()),
+                    roles: vec![roles::SYNC_READ_ALL.into()],
+                    owned_applications: Vec::new(),
+                },
             ],
         }
     }

@@ -43,6 +43,8 @@ const ENTRA_TIMESTAMP: &[FormatItem<'static>] =
 pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) base_url: String,
+    /// The `X-IDENTITY-HEADER` value App Service's endpoint expects.
+    pub(crate) identity_header: String,
 }
 
 impl Shared {
@@ -152,7 +154,13 @@ pub(crate) async fn handle(
         .unwrap_or_else(|| request_id.clone());
     let path = request.uri().path().to_owned();
     let control_rest = path.strip_prefix("/_emulator/").map(str::to_owned);
-    let is_token = control_rest.is_none() && path.ends_with("/oauth2/v2.0/token");
+    let managed_identity = match path.as_str() {
+        IMDS_PATH => Some(MiKind::Imds),
+        APP_SERVICE_PATH => Some(MiKind::AppService),
+        _ => None,
+    };
+    let is_token = control_rest.is_none()
+        && (path.ends_with("/oauth2/v2.0/token") || managed_identity.is_some());
     let (now, fault, retry_after, latency) = {
         let mut state = shared.lock();
         let mut fault = Fault::None;
@@ -190,6 +198,8 @@ pub(crate) async fn handle(
     }
     let reply = if let Some(rest) = &control_rest {
         control(&shared, request, rest, &ids).await
+    } else if let Some(kind) = managed_identity {
+        managed_identity_endpoint(&shared, &request, kind, &ids)
     } else if is_token {
         token_endpoint(&shared, request, &path, &ids).await
     } else {
@@ -738,6 +748,157 @@ async fn token_endpoint(
             .header(http::header::CACHE_CONTROL, "no-store, no-cache"),
         Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
     )
+}
+
+// ---------------------------------------------------------------- managed identity
+
+/// Where the emulator serves IMDS's token endpoint.
+pub(crate) const IMDS_PATH: &str = "/metadata/identity/oauth2/token";
+/// Where the emulator serves App Service's identity endpoint.
+pub(crate) const APP_SERVICE_PATH: &str = "/msi/token";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MiKind {
+    Imds,
+    AppService,
+}
+
+/// The answer shape both managed identity endpoints use for errors.
+fn mi_error(status: StatusCode, error: &str, description: &str, ids: &Ids) -> Reply {
+    let body = json!({ "error": error, "error_description": description });
+    finish(
+        base_response(status, ids).header(CONTENT_TYPE, "application/json; charset=utf-8"),
+        Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+    )
+}
+
+/// IMDS (`GET /metadata/identity/oauth2/token`, header `Metadata: true`) and
+/// App Service (`GET /msi/token`, header `X-IDENTITY-HEADER`): a token for
+/// the identity the query names, or the system-assigned one.
+fn managed_identity_endpoint(
+    shared: &Shared,
+    request: &Request<Incoming>,
+    kind: MiKind,
+    ids: &Ids,
+) -> Reply {
+    if request.method() != Method::GET {
+        return mi_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "Use GET.",
+            ids,
+        );
+    }
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    match kind {
+        MiKind::Imds if !header("metadata").eq_ignore_ascii_case("true") => {
+            return mi_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Required metadata header not specified",
+                ids,
+            );
+        }
+        MiKind::AppService if header("x-identity-header") != shared.identity_header => {
+            return mi_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized_client",
+                "The X-IDENTITY-HEADER is missing or wrong.",
+                ids,
+            );
+        }
+        _ => {}
+    }
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let expected_version = match kind {
+        MiKind::Imds => "2018-02-01",
+        MiKind::AppService => "2019-08-01",
+    };
+    if param("api-version") != Some(expected_version) {
+        return mi_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("api-version {expected_version} is required."),
+            ids,
+        );
+    }
+    let Some(resource) = param("resource").filter(|r| scope_resource_ok(shared, r)) else {
+        return mi_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_resource",
+            "The resource is missing or is not a Microsoft Graph root.",
+            ids,
+        );
+    };
+    let (by_object, by_resource) = match kind {
+        MiKind::Imds => ("object_id", "msi_res_id"),
+        MiKind::AppService => ("principal_id", "mi_res_id"),
+    };
+    let mut state = shared.lock();
+    let found = state.managed_identities.iter().find(|m| {
+        match (param("client_id"), param(by_object), param(by_resource)) {
+            (Some(id), _, _) => m.client_id.eq_ignore_ascii_case(id),
+            (_, Some(id), _) => m.object_id.eq_ignore_ascii_case(id),
+            (_, _, Some(id)) => m
+                .resource_id
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(id)),
+            _ => m.system_assigned,
+        }
+    });
+    let Some(identity) = found.cloned() else {
+        drop(state);
+        return mi_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Identity not found",
+            ids,
+        );
+    };
+    let client = crate::seed::ClientSeed {
+        client_id: identity.client_id.clone(),
+        client_secret: String::new(),
+        roles: identity.roles.clone(),
+        owned_applications: identity.owned_applications.clone(),
+    };
+    let (token, lifetime) = state.issue_token(&client);
+    drop(state);
+    let expires_on = (ids.now.unix_timestamp() + lifetime.as_secs() as i64).to_string();
+    let body = match kind {
+        MiKind::Imds => json!({
+            "access_token": token,
+            "client_id": identity.client_id,
+            "expires_in": lifetime.as_secs().to_string(),
+            "expires_on": expires_on,
+            "ext_expires_in": lifetime.as_secs().to_string(),
+            "not_before": ids.now.unix_timestamp().to_string(),
+            "resource": resource,
+            "token_type": "Bearer",
+        }),
+        MiKind::AppService => json!({
+            "access_token": token,
+            "expires_on": expires_on,
+            "resource": resource,
+            "token_type": "Bearer",
+            "client_id": identity.client_id,
+        }),
+    };
+    json_reply(StatusCode::OK, ids, &body)
 }
 
 // ---------------------------------------------------------------- control API

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::fault::FaultOptions;
 pub(crate) use crate::job::JobState;
-use crate::seed::{ClientSeed, Seed, roles};
+use crate::seed::{ClientSeed, ManagedIdentitySeed, Seed, roles};
 
 /// A clock that runs with real time and can be pushed forward, so tests of
 /// "wait until the job is active" do not sleep.
@@ -141,6 +141,7 @@ pub(crate) struct State {
     pub(crate) clock: VirtualClock,
     pub(crate) timings: Timings,
     pub(crate) faults: FaultOptions,
+    pub(crate) managed_identities: Vec<ManagedIdentitySeed>,
 }
 
 /// Counts of the requests the emulator has served.
@@ -195,6 +196,7 @@ impl State {
             clock,
             timings,
             faults: FaultOptions::none(),
+            managed_identities: seed.managed_identities.clone(),
         }
     }
 
