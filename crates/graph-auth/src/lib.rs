@@ -9,6 +9,7 @@
 //! - [`ManagedIdentityCredential`]: the managed identity of the Azure
 //!   resource the program runs on (IMDS, or App Service's endpoint),
 //!   system- or user-assigned.
+//! - [`AzureCliCredential`]: the account signed in to the Azure CLI.
 //!
 //! Every credential that calls a token endpoint sends through a
 //! [`Transport`](graph_transport::Transport), the same one Graph calls use,
@@ -36,11 +37,13 @@
 //! # Ok(()) }
 //! ```
 
+mod azure_cli;
 mod cache;
 mod client_secret;
 mod managed_identity;
 mod static_token;
 
+pub use azure_cli::{AZURE_CLI_TIMEOUT, AzureCliCredential};
 pub use cache::{Clock, REFRESH_AHEAD, TokenCache};
 pub use client_secret::{ClientSecretCredential, CredentialOptions};
 pub use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential};

@@ -133,6 +133,11 @@ pub enum CredentialError {
     /// The credential is missing something it needs.
     #[error("the credential is not configured: {0}")]
     Configuration(String),
+    /// The credential cannot work here: its tool is not installed, nobody
+    /// is signed in to it, its endpoint does not exist. A chain of
+    /// credentials moves on to the next.
+    #[error("the credential is not available: {0}")]
+    Unavailable(String),
     /// Another failure, from a credential outside graphsync.
     #[error("the credential failed")]
     Other(#[source] Box<dyn StdError + Send + Sync>),
