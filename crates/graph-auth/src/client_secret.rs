@@ -126,41 +126,68 @@ impl ClientSecretCredential {
     }
 
     async fn fetch(&self, scopes: &[&str]) -> Result<AccessToken, CredentialError> {
-        let scope = scopes.join(" ");
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", &self.client_id)
-            .append_pair("client_secret", self.secret.expose())
-            .append_pair("grant_type", "client_credentials")
-            .append_pair("scope", &scope)
-            .finish();
-        let mut request = HttpRequest::new(Method::POST, self.token_url.clone());
-        let h = &mut request.headers;
-        h.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
-        h.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_PRODUCT));
-        if let Ok(id) = HeaderValue::try_from(uuid::Uuid::new_v4().hyphenated().to_string()) {
-            h.insert(CLIENT_REQUEST_ID.clone(), id);
-        }
-        request.body = Bytes::from(body);
-
-        let requested_at = self.cache.now();
-        let response = self
-            .transport
-            .send(&request)
-            .await
-            .map_err(CredentialError::Transport)?;
-        tracing::debug!(
-            target: "graphsync::auth",
-            status = response.status.as_u16(),
-            tenant = %self.tenant_id,
-            client_id = %self.client_id,
-            "token response"
-        );
-        read_token_response(&response, requested_at)
+        let form = [
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.secret.expose()),
+            ("grant_type", "client_credentials"),
+        ];
+        request_token(
+            &*self.transport,
+            &self.token_url,
+            &form,
+            scopes,
+            self.cache.now(),
+            (&self.tenant_id, &self.client_id),
+        )
+        .await
     }
+}
+
+/// Posts a client-credentials form (plus `scope`) to `token_url` and reads
+/// the answer: what every credential that calls an Entra token endpoint
+/// does.
+pub(crate) async fn request_token(
+    transport: &dyn Transport,
+    token_url: &Url,
+    form: &[(&str, &str)],
+    scopes: &[&str],
+    requested_at: SystemTime,
+    (tenant_id, client_id): (&str, &str),
+) -> Result<AccessToken, CredentialError> {
+    // The serializer is not Send; it is gone before the first await.
+    let body = {
+        let scope = scopes.join(" ");
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in form {
+            body.append_pair(k, v);
+        }
+        body.append_pair("scope", &scope);
+        body.finish()
+    };
+    let mut request = HttpRequest::new(Method::POST, token_url.clone());
+    let h = &mut request.headers;
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    h.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_PRODUCT));
+    if let Ok(id) = HeaderValue::try_from(uuid::Uuid::new_v4().hyphenated().to_string()) {
+        h.insert(CLIENT_REQUEST_ID.clone(), id);
+    }
+    request.body = Bytes::from(body);
+    let response = transport
+        .send(&request)
+        .await
+        .map_err(CredentialError::Transport)?;
+    tracing::debug!(
+        target: "graphsync::auth",
+        status = response.status.as_u16(),
+        tenant = %tenant_id,
+        client_id = %client_id,
+        "token response"
+    );
+    read_token_response(&response, requested_at)
 }
 
 #[async_trait]
@@ -179,7 +206,7 @@ impl TokenCredential for ClientSecretCredential {
     }
 }
 
-fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
+pub(crate) fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
     let ok = !tenant.is_empty()
         && tenant
             .bytes()
@@ -194,7 +221,7 @@ fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
     }
 }
 
-fn token_url(options: &CredentialOptions, tenant: &str) -> Result<Url, CredentialError> {
+pub(crate) fn token_url(options: &CredentialOptions, tenant: &str) -> Result<Url, CredentialError> {
     let text = format!(
         "{}/{tenant}/oauth2/v2.0/token",
         options.cloud.authority_host()

@@ -9,6 +9,8 @@
 //! - [`ManagedIdentityCredential`]: the managed identity of the Azure
 //!   resource the program runs on (IMDS, or App Service's endpoint),
 //!   system- or user-assigned.
+//! - [`WorkloadIdentityCredential`]: a Kubernetes workload's projected
+//!   service account token, exchanged through a federated credential.
 //! - [`AzureCliCredential`]: the account signed in to the Azure CLI.
 //!
 //! Every credential that calls a token endpoint sends through a
@@ -42,6 +44,7 @@ mod cache;
 mod client_secret;
 mod managed_identity;
 mod static_token;
+mod workload_identity;
 
 pub use azure_cli::{AZURE_CLI_TIMEOUT, AzureCliCredential};
 pub use cache::{Clock, REFRESH_AHEAD, TokenCache};
@@ -52,3 +55,4 @@ pub use managed_identity::{
     ManagedIdentityId, ManagedIdentitySource,
 };
 pub use static_token::StaticToken;
+pub use workload_identity::WorkloadIdentityCredential;

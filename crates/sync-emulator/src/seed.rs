@@ -72,6 +72,11 @@ pub struct ClientSeed {
     /// `Application.ReadWrite.OwnedBy` lets it manage).
     #[serde(default)]
     pub owned_applications: Vec<String>,
+    /// Subjects of federated credentials (workload identity): a client
+    /// assertion whose `sub` is one of these, for the audience
+    /// `api://AzureADTokenExchange`, signs in as this client.
+    #[serde(default)]
+    pub federated_subjects: Vec<String>,
 }
 
 /// A service principal (enterprise application) with provisioning jobs.
@@ -178,6 +183,9 @@ pub mod default_ids {
     pub const OWNER_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c03";
     /// Its secret.
     pub const OWNER_CLIENT_SECRET: &str = "graphsync-emulator-owner-secret";
+    /// The Kubernetes service account the operator client trusts as a
+    /// federated credential (workload identity).
+    pub const WORKLOAD_SUBJECT: &str = "system:serviceaccount:graphsync:operator";
     /// The system-assigned managed identity (`Synchronization.ReadWrite.All`).
     pub const SYSTEM_IDENTITY_CLIENT_ID: &str = "6e2a1d3f-9c58-4a7b-8d4e-3f8b2c1a0d01";
     /// A user-assigned managed identity (`Synchronization.Read.All`), by client id.
@@ -266,16 +274,20 @@ impl Seed {
             client_secret: secret.into(),
             roles: vec![role.into()],
             owned_applications: owns.iter().map(|a| (*a).to_owned()).collect(),
+            federated_subjects: Vec::new(),
         };
         Seed {
             tenant_id: TENANT_ID.into(),
             clients: vec![
-                client(
-                    OPERATOR_CLIENT_ID,
-                    OPERATOR_CLIENT_SECRET,
-                    roles::SYNC_READ_WRITE_ALL,
-                    &[],
-                ),
+                ClientSeed {
+                    federated_subjects: vec![WORKLOAD_SUBJECT.into()],
+                    ..client(
+                        OPERATOR_CLIENT_ID,
+                        OPERATOR_CLIENT_SECRET,
+                        roles::SYNC_READ_WRITE_ALL,
+                        &[],
+                    )
+                },
                 client(
                     READER_CLIENT_ID,
                     READER_CLIENT_SECRET,

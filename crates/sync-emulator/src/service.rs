@@ -704,32 +704,41 @@ async fn token_endpoint(
             ids,
         );
     };
-    match field("client_secret") {
-        None => {
-            drop(state);
-            return entra_error(
-                shared,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-                ids,
-            );
+    let assertion = field("client_assertion");
+    let assertion_type = field("client_assertion_type");
+    let refusal = match (field("client_secret"), assertion) {
+        (Some(secret), _) if secret != client.client_secret => Some((
+            7000215,
+            format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+            ),
+        )),
+        (Some(_), _) => None,
+        (None, Some(jwt)) => {
+            if assertion_type.as_deref() != Some(JWT_BEARER) {
+                Some((
+                    700026,
+                    format!("client_assertion_type must be {JWT_BEARER}."),
+                ))
+            } else {
+                check_federated_assertion(&jwt, &client, ids.now).err()
+            }
         }
-        Some(secret) if secret != client.client_secret => {
-            drop(state);
-            return entra_error(
-                shared,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000215,
-                &format!(
-                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
-                ),
-                ids,
-            );
-        }
-        Some(_) => {}
+        (None, None) => Some((
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_owned(),
+        )),
+    };
+    if let Some((code, text)) = refusal {
+        drop(state);
+        return entra_error(
+            shared,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            code,
+            &text,
+            ids,
+        );
     }
     let (token, lifetime) = state.issue_token(&client);
     drop(state);
@@ -748,6 +757,60 @@ async fn token_endpoint(
             .header(http::header::CACHE_CONTROL, "no-store, no-cache"),
         Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
     )
+}
+
+/// The client assertion type of a JWT.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The audience of tokens exchanged for Entra tokens (workload identity).
+const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// Checks a federated (workload identity) assertion: its `sub` must be a
+/// federated subject of the client, its `aud` the token-exchange audience,
+/// and it must be within its `nbf`..`exp`. The issuer's signing keys live
+/// outside the emulator (a Kubernetes cluster), so the signature is not
+/// checked; the claims are.
+fn check_federated_assertion(
+    jwt: &str,
+    client: &crate::seed::ClientSeed,
+    now: OffsetDateTime,
+) -> Result<(), (u32, String)> {
+    use base64::Engine as _;
+    let malformed = || (50027, "The client assertion is not a valid JWT.".to_owned());
+    let mut parts = jwt.split('.');
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed());
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| malformed())?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+    let audience_ok = match &claims["aud"] {
+        serde_json::Value::String(a) => a == TOKEN_EXCHANGE_AUDIENCE,
+        serde_json::Value::Array(list) => list.iter().any(|a| a == TOKEN_EXCHANGE_AUDIENCE),
+        _ => false,
+    };
+    let subject = claims["sub"].as_str().unwrap_or("");
+    if !audience_ok || !client.federated_subjects.iter().any(|s| s == subject) {
+        return Err((
+            70021,
+            format!(
+                "No matching federated identity record found for presented assertion subject '{subject}'."
+            ),
+        ));
+    }
+    let now = now.unix_timestamp();
+    let exp = claims["exp"].as_i64().unwrap_or(0);
+    let nbf = claims["nbf"].as_i64().unwrap_or(i64::MIN);
+    if now >= exp || now < nbf {
+        return Err((
+            700024,
+            "Client assertion is not within its valid time range.".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- managed identity
@@ -875,6 +938,7 @@ fn managed_identity_endpoint(
         client_secret: String::new(),
         roles: identity.roles.clone(),
         owned_applications: identity.owned_applications.clone(),
+        federated_subjects: Vec::new(),
     };
     let (token, lifetime) = state.issue_token(&client);
     drop(state);

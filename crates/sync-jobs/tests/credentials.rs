@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use graph_auth::{ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource};
+use graph_auth::{
+    CredentialOptions, ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource,
+    WorkloadIdentityCredential,
+};
 use graph_model::{JobRef, NationalCloud};
 use graph_transport::{
     ClientOptions, CredentialError, GraphClient, HyperTransport, Secret, TokenCredential,
@@ -135,4 +138,93 @@ async fn managed_identity_from_app_service_checks_its_header() {
         matches!(e, CredentialError::Authentication { status: 401, .. }),
         "{e:?}"
     );
+}
+
+/// A service account token as a cluster would project it (unsigned: the
+/// emulator cannot know the cluster's keys and checks the claims).
+fn projected_token(sub: &str, exp_in: i64) -> String {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap())
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    format!(
+        "{}.{}.c2ln",
+        b64(serde_json::json!({"alg": "RS256", "kid": "k1"})),
+        b64(serde_json::json!({
+            "iss": "https://oidc.example/cluster",
+            "sub": sub,
+            "aud": ["api://AzureADTokenExchange"],
+            "iat": now, "nbf": now - 5, "exp": now + exp_in,
+        }))
+    )
+}
+
+#[tokio::test]
+async fn workload_identity_reads_the_projected_token_on_each_refresh() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("graphsync-wi-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token");
+    std::fs::write(&file, projected_token(default_ids::WORKLOAD_SUBJECT, 3600)).unwrap();
+
+    let cloud = NationalCloud::custom(emu.graph_url(), emu.authority_host()).unwrap();
+    let env = |k: &str| match k {
+        "AZURE_TENANT_ID" => Some(emu.tenant_id()),
+        "AZURE_CLIENT_ID" => Some(default_ids::OPERATOR_CLIENT_ID.to_owned()),
+        "AZURE_FEDERATED_TOKEN_FILE" => Some(file.to_string_lossy().into_owned()),
+        _ => None,
+    };
+    let credential = Arc::new(
+        WorkloadIdentityCredential::from_env(
+            env,
+            transport(),
+            CredentialOptions::new(cloud.clone()).allow_http_loopback(true),
+        )
+        .unwrap(),
+    );
+    let jobs = jobs_with(&emu, credential.clone());
+    jobs.pause(&paused()).await.unwrap();
+    assert_eq!(emu.actions()[0].client_id, default_ids::OPERATOR_CLIENT_ID);
+
+    // The cluster rotates the file; a refresh reads the new one, which here
+    // names a service account the app does not trust.
+    std::fs::write(
+        &file,
+        projected_token("system:serviceaccount:other:sa", 3600),
+    )
+    .unwrap();
+    let scope = cloud.default_scope();
+    let current = credential.get_token(&[&scope]).await.unwrap();
+    credential.invalidate(&[&scope], &current.token);
+    let e = credential.get_token(&[&scope]).await.unwrap_err();
+    assert!(
+        matches!(&e, CredentialError::Authentication { description, .. } if description.contains("AADSTS70021")),
+        "{e:?}"
+    );
+    // An expired projected token is refused as such.
+    std::fs::write(&file, projected_token(default_ids::WORKLOAD_SUBJECT, -60)).unwrap();
+    let e = credential.get_token(&[&scope]).await.unwrap_err();
+    assert!(format!("{e:?}").contains("AADSTS700024"), "{e:?}");
+    // No file: unavailable, so a chain would move on.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let e = credential.get_token(&[&scope]).await.unwrap_err();
+    assert!(matches!(e, CredentialError::Unavailable(_)), "{e:?}");
+    let missing =
+        WorkloadIdentityCredential::from_env(|_| None, transport(), CredentialOptions::default());
+    assert!(matches!(missing, Err(CredentialError::Unavailable(_))));
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }

@@ -1,0 +1,150 @@
+//! Tokens for a Kubernetes workload: the service account token the cluster
+//! projects into a file is the client assertion of a federated credential.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential, Transport};
+use url::Url;
+
+use crate::cache::TokenCache;
+use crate::client_secret::{CredentialOptions, check_tenant, request_token, token_url};
+
+/// The client assertion type of a JWT.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Exchanges the projected service account token in
+/// `AZURE_FEDERATED_TOKEN_FILE` for an Entra token. The file is read again
+/// on every refresh, because the cluster rotates it.
+pub struct WorkloadIdentityCredential {
+    tenant_id: String,
+    client_id: String,
+    token_file: PathBuf,
+    token_url: Url,
+    transport: Arc<dyn Transport>,
+    cache: TokenCache,
+}
+
+impl fmt::Debug for WorkloadIdentityCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkloadIdentityCredential")
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("token_file", &self.token_file)
+            .field("token_url", &self.token_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WorkloadIdentityCredential {
+    /// A credential for app `client_id` in `tenant_id`, whose federated
+    /// credential trusts the token in `token_file`.
+    ///
+    /// # Errors
+    /// [`CredentialError::Configuration`] for an invalid tenant, an empty
+    /// client id or file name, or a token endpoint a secret may not go to.
+    pub fn new(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        token_file: impl Into<PathBuf>,
+        transport: Arc<dyn Transport>,
+        options: CredentialOptions,
+    ) -> Result<Self, CredentialError> {
+        let tenant_id = tenant_id.into();
+        let client_id = client_id.into();
+        let token_file = token_file.into();
+        check_tenant(&tenant_id)?;
+        if client_id.trim().is_empty() || token_file.as_os_str().is_empty() {
+            return Err(CredentialError::Configuration(
+                "workload identity needs a client id and a token file".into(),
+            ));
+        }
+        let token_url = token_url(&options, &tenant_id)?;
+        Ok(WorkloadIdentityCredential {
+            tenant_id,
+            client_id,
+            token_file,
+            token_url,
+            transport,
+            cache: TokenCache::new(),
+        })
+    }
+
+    /// From `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
+    /// `AZURE_FEDERATED_TOKEN_FILE` (as the workload identity webhook sets
+    /// them).
+    ///
+    /// # Errors
+    /// [`CredentialError::Unavailable`] when a variable is missing; as
+    /// [`new`](Self::new) otherwise.
+    pub fn from_env(
+        var: impl Fn(&str) -> Option<String>,
+        transport: Arc<dyn Transport>,
+        options: CredentialOptions,
+    ) -> Result<Self, CredentialError> {
+        let get = |name: &str| {
+            var(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| CredentialError::Unavailable(format!("{name} is not set")))
+        };
+        Self::new(
+            get("AZURE_TENANT_ID")?,
+            get("AZURE_CLIENT_ID")?,
+            get("AZURE_FEDERATED_TOKEN_FILE")?,
+            transport,
+            options,
+        )
+    }
+
+    /// Replaces the token cache (to inject a clock in tests).
+    pub fn with_cache(mut self, cache: TokenCache) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    async fn fetch(&self, scopes: &[&str]) -> Result<AccessToken, CredentialError> {
+        let assertion = tokio::fs::read_to_string(&self.token_file)
+            .await
+            .map_err(|e| {
+                CredentialError::Unavailable(format!(
+                    "cannot read the federated token file {}: {e}",
+                    self.token_file.display()
+                ))
+            })?;
+        let assertion = Secret::new(assertion.trim());
+        if assertion.is_empty() {
+            return Err(CredentialError::Unavailable(format!(
+                "the federated token file {} is empty",
+                self.token_file.display()
+            )));
+        }
+        let form = [
+            ("client_id", self.client_id.as_str()),
+            ("client_assertion", assertion.expose()),
+            ("client_assertion_type", JWT_BEARER),
+            ("grant_type", "client_credentials"),
+        ];
+        request_token(
+            &*self.transport,
+            &self.token_url,
+            &form,
+            scopes,
+            self.cache.now(),
+            (&self.tenant_id, &self.client_id),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl TokenCredential for WorkloadIdentityCredential {
+    async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
+        self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
+    }
+
+    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
+        self.cache.evict_token(scopes, token);
+    }
+}
