@@ -715,7 +715,7 @@ async fn token_endpoint(
         )),
         (Some(_), _) => None,
         (None, Some(jwt)) => {
-            if assertion_type.as_deref() != Some(JWT_BEARER) {
+            if assertion_type != Some(JWT_BEARER) {
                 Some((
                     700026,
                     format!("client_assertion_type must be {JWT_BEARER}."),
