@@ -721,7 +721,7 @@ async fn token_endpoint(
                     format!("client_assertion_type must be {JWT_BEARER}."),
                 ))
             } else {
-                check_federated_assertion(&jwt, &client, ids.now).err()
+                check_federated_assertion(jwt, &client, ids.now).err()
             }
         }
         (None, None) => Some((
