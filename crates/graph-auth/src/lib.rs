@@ -12,6 +12,10 @@
 //! - [`WorkloadIdentityCredential`]: a Kubernetes workload's projected
 //!   service account token, exchanged through a federated credential.
 //! - [`AzureCliCredential`]: the account signed in to the Azure CLI.
+//! - [`EnvironmentCredential`]: a client secret from `AZURE_*` variables.
+//! - [`DefaultCredential`]: environment, then workload identity, then
+//!   managed identity, then the Azure CLI; the first that signs in is kept,
+//!   and a failure lists why each link failed.
 //!
 //! Every credential that calls a token endpoint sends through a
 //! [`Transport`](graph_transport::Transport), the same one Graph calls use,
@@ -41,6 +45,7 @@
 
 mod azure_cli;
 mod cache;
+mod chain;
 mod client_secret;
 mod managed_identity;
 mod static_token;
@@ -48,6 +53,7 @@ mod workload_identity;
 
 pub use azure_cli::{AZURE_CLI_TIMEOUT, AzureCliCredential};
 pub use cache::{Clock, REFRESH_AHEAD, TokenCache};
+pub use chain::{DefaultCredential, EnvironmentCredential, MANAGED_IDENTITY_PROBE};
 pub use client_secret::{ClientSecretCredential, CredentialOptions};
 pub use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential};
 pub use managed_identity::{

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use graph_auth::{
-    CredentialOptions, ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource,
-    WorkloadIdentityCredential,
+    CredentialOptions, DefaultCredential, ManagedIdentityCredential, ManagedIdentityId,
+    ManagedIdentitySource, WorkloadIdentityCredential,
 };
 use graph_model::{JobRef, NationalCloud};
 use graph_transport::{
@@ -227,4 +227,106 @@ fn uuid_like() -> String {
             .unwrap()
             .as_nanos()
     )
+}
+
+fn options(emu: &RunningEmulator) -> CredentialOptions {
+    let cloud = NationalCloud::custom(emu.graph_url(), emu.authority_host()).unwrap();
+    CredentialOptions::new(cloud).allow_http_loopback(true)
+}
+
+/// An environment of `pairs` with a PATH where no `az` lives.
+fn env(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let mut map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    map.insert("PATH".into(), "/nonexistent-graphsync-path".into());
+    move |k| map.get(k).cloned()
+}
+
+#[tokio::test]
+async fn the_default_chain_takes_the_first_link_that_signs_in() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let scope = "https://graph.microsoft.com/.default";
+
+    // Environment variables first.
+    let chain = DefaultCredential::from_env(
+        env(&[
+            ("AZURE_TENANT_ID", emu.tenant_id()),
+            ("AZURE_CLIENT_ID", default_ids::OPERATOR_CLIENT_ID.into()),
+            (
+                "AZURE_CLIENT_SECRET",
+                default_ids::OPERATOR_CLIENT_SECRET.into(),
+            ),
+            ("IDENTITY_ENDPOINT", emu.identity_endpoint()),
+            ("IDENTITY_HEADER", emu.identity_header().into()),
+        ]),
+        transport(),
+        options(&emu),
+    );
+    chain.get_token(&[scope]).await.unwrap();
+    assert_eq!(chain.chosen(), Some("environment"));
+
+    // No secret, no federated token: the managed identity.
+    let chain = Arc::new(DefaultCredential::from_env(
+        env(&[
+            ("IDENTITY_ENDPOINT", emu.identity_endpoint()),
+            ("IDENTITY_HEADER", emu.identity_header().into()),
+        ]),
+        transport(),
+        options(&emu),
+    ));
+    jobs_with(&emu, chain.clone()).get(&paused()).await.unwrap();
+    assert_eq!(chain.chosen(), Some("managed identity"));
+
+    // A configured secret that is wrong stops the chain with its own error,
+    // rather than signing in as the managed identity.
+    let chain = DefaultCredential::from_env(
+        env(&[
+            ("AZURE_TENANT_ID", emu.tenant_id()),
+            ("AZURE_CLIENT_ID", default_ids::OPERATOR_CLIENT_ID.into()),
+            ("AZURE_CLIENT_SECRET", "wrong".into()),
+            ("IDENTITY_ENDPOINT", emu.identity_endpoint()),
+            ("IDENTITY_HEADER", emu.identity_header().into()),
+        ]),
+        transport(),
+        options(&emu),
+    );
+    let e = chain.get_token(&[scope]).await.unwrap_err();
+    assert!(format!("{e:?}").contains("AADSTS7000215"), "{e:?}");
+    assert_eq!(chain.chosen(), None);
+}
+
+#[tokio::test]
+async fn when_nothing_signs_in_the_error_says_why_for_each_link() {
+    // A managed identity endpoint that refuses connections, no az on PATH.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let chain = DefaultCredential::from_env(
+        env(&[
+            (
+                "IDENTITY_ENDPOINT",
+                format!("http://127.0.0.1:{port}/msi/token"),
+            ),
+            ("IDENTITY_HEADER", "h".into()),
+        ]),
+        transport(),
+        CredentialOptions::default(),
+    );
+    let e = chain
+        .get_token(&["https://graph.microsoft.com/.default"])
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    for link in [
+        "environment:",
+        "workload identity:",
+        "managed identity:",
+        "Azure CLI:",
+    ] {
+        assert!(text.contains(link), "{link} missing from: {text}");
+    }
+    assert!(text.contains("AZURE_CLIENT_SECRET"), "{text}");
+    assert!(text.contains("not installed"), "{text}");
 }
