@@ -15,7 +15,7 @@ use serde::Serialize;
 use sync_jobs::{Outcome, SyncJobsClient};
 
 use crate::commands::what_if;
-use crate::config::{Backend, Settings};
+use crate::config::{Conn, Settings};
 use crate::report::render;
 use crate::table::{Table, job_summary, provision_summary};
 use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, Owner, Target};
@@ -208,21 +208,21 @@ pub(crate) struct TemplatesArgs {
 
 struct Ctx {
     settings: Settings,
-    backend: Backend,
+    conn: Conn,
 }
 
 impl Ctx {
-    fn new(backend: Backend) -> Result<Self, u8> {
+    fn new(conn: Conn) -> Result<Self, u8> {
         let settings = Settings::from_env(|k| std::env::var(k).ok()).map_err(|e| {
             eprint!("{}", render(&e, ""));
             EXIT_USAGE
         })?;
-        Ok(Ctx { settings, backend })
+        Ok(Ctx { settings, conn })
     }
 
     fn client(&self, version: ApiVersion) -> Result<SyncJobsClient, u8> {
         self.settings
-            .jobs_client(self.backend)
+            .jobs_client(self.conn)
             .map(|c| c.with_version(version))
             .map_err(|e| {
                 eprint!("{}", render(&e, ""));
@@ -318,9 +318,9 @@ fn run(result: Result<u8, u8>) -> u8 {
 // ---------------------------------------------------------------- commands
 
 /// `graphsync get`.
-pub(crate) async fn get(args: GetArgs, backend: Backend) -> u8 {
+pub(crate) async fn get(args: GetArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let job = job_ref(&args.target)?;
         let jobs = ctx.client(args.target.version())?;
         let value = jobs.get(&job).await.map_err(failed("get"))?;
@@ -339,9 +339,9 @@ fn show_job(job: &SynchronizationJob, output: Output) {
 }
 
 /// `graphsync list`.
-pub(crate) async fn list(args: ListArgs, backend: Backend) -> u8 {
+pub(crate) async fn list(args: ListArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let owner = args.target.owner()?;
         let jobs = ctx.client(args.target.version())?;
         let all = jobs.list(&owner).await.map_err(failed("list"))?;
@@ -377,9 +377,9 @@ fn text<T: ToString>(v: Option<&T>) -> String {
 }
 
 /// `graphsync create`.
-pub(crate) async fn create(args: CreateArgs, backend: Backend) -> u8 {
+pub(crate) async fn create(args: CreateArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let owner = args.target.owner()?;
         let version = args.target.version();
         if args.flags.what_if {
@@ -404,9 +404,9 @@ pub(crate) async fn create(args: CreateArgs, backend: Backend) -> u8 {
 }
 
 /// `graphsync delete` and `graphsync pause`.
-pub(crate) async fn simple(args: JobActionArgs, backend: Backend, action: &'static str) -> u8 {
+pub(crate) async fn simple(args: JobActionArgs, conn: Conn, action: &'static str) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let job = job_ref(&args.target)?;
         let version = args.target.version();
         let (title, done) = match action {
@@ -449,9 +449,9 @@ fn parse_scope(values: &[String]) -> Result<Option<RestartScope>, String> {
 }
 
 /// `graphsync restart`.
-pub(crate) async fn restart(args: RestartArgs, backend: Backend) -> u8 {
+pub(crate) async fn restart(args: RestartArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let job = job_ref(&args.target)?;
         let scope = parse_scope(&args.scope).map_err(usage)?;
         let version = args.target.version();
@@ -474,9 +474,9 @@ pub(crate) async fn restart(args: RestartArgs, backend: Backend) -> u8 {
 }
 
 /// `graphsync provision`.
-pub(crate) async fn provision(args: ProvisionArgs, backend: Backend) -> u8 {
+pub(crate) async fn provision(args: ProvisionArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let job = job_ref(&args.target)?;
         let subjects = args
             .subjects
@@ -541,9 +541,9 @@ fn parse_pairs(
 }
 
 /// `graphsync validate-credentials`.
-pub(crate) async fn validate(args: ValidateArgs, backend: Backend) -> u8 {
+pub(crate) async fn validate(args: ValidateArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let owner = args.target.owner()?;
         let mut body = if args.saved {
             ValidateCredentialsBody::saved()
@@ -605,9 +605,9 @@ fn read_input(path: &str) -> Result<String, String> {
 }
 
 /// `graphsync schema`.
-pub(crate) async fn schema(args: SchemaArgs, backend: Backend) -> u8 {
+pub(crate) async fn schema(args: SchemaArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let job = job_ref(&args.target)?;
         let version = args.target.version();
         let Some(path) = &args.replace else {
@@ -658,9 +658,9 @@ pub(crate) async fn schema(args: SchemaArgs, backend: Backend) -> u8 {
 }
 
 /// `graphsync secrets`.
-pub(crate) async fn secrets(args: SecretsArgs, backend: Backend) -> u8 {
+pub(crate) async fn secrets(args: SecretsArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let owner = args.target.owner()?;
         let mut secrets = parse_pairs(&args.set, "--set").map_err(usage)?;
         if let Some(path) = &args.from_json {
@@ -730,9 +730,9 @@ fn outcome_deprecation(version: ApiVersion) -> Option<&'static str> {
 }
 
 /// `graphsync templates`.
-pub(crate) async fn templates(args: TemplatesArgs, backend: Backend) -> u8 {
+pub(crate) async fn templates(args: TemplatesArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let owner = args.target.owner()?;
         let jobs = ctx.client(args.target.version())?;
         let list: Vec<SynchronizationTemplate> = match &args.template {
@@ -778,9 +778,9 @@ pub(crate) struct AcquireTokenArgs {
 }
 
 /// `graphsync acquire-access-token`.
-pub(crate) async fn acquire_access_token(args: AcquireTokenArgs, backend: Backend) -> u8 {
+pub(crate) async fn acquire_access_token(args: AcquireTokenArgs, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let owner = args.target.owner()?;
         let credentials = parse_pairs(&args.credential, "--credential").map_err(usage)?;
         let jobs = ctx.client(args.target.version())?;
@@ -799,9 +799,9 @@ pub(crate) async fn acquire_access_token(args: AcquireTokenArgs, backend: Backen
 }
 
 /// `graphsync ping` (beta only).
-pub(crate) async fn ping(args: OwnerTarget, backend: Backend) -> u8 {
+pub(crate) async fn ping(args: OwnerTarget, conn: Conn) -> u8 {
     run(async {
-        let ctx = Ctx::new(backend)?;
+        let ctx = Ctx::new(conn)?;
         let owner = args.owner()?;
         // Ping exists only in beta, so beta is the default here.
         let jobs = ctx.client(ApiVersion::Beta)?;

@@ -9,7 +9,7 @@ use http::header::AUTHORIZATION;
 use sync_emulator::{Emulator, EmulatorOptions, Seed};
 use sync_jobs::{StartOptions, SyncJobsClient};
 
-use crate::config::{Backend, Settings};
+use crate::config::{Conn, Settings};
 use crate::report::render;
 use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, EmulatorArgs, StartArgs};
 
@@ -27,16 +27,16 @@ fn job_ref(target: &crate::Target) -> Result<JobRef, u8> {
     })
 }
 
-fn client(settings: &Settings, backend: Backend) -> Result<SyncJobsClient, u8> {
-    settings.jobs_client(backend).map_err(|e| {
+fn client(settings: &Settings, conn: Conn) -> Result<SyncJobsClient, u8> {
+    settings.jobs_client(conn).map_err(|e| {
         eprint!("{}", render(&e, ""));
         EXIT_USAGE
     })
 }
 
 /// `graphsync start`.
-pub(crate) async fn start(args: StartArgs, backend: Backend) -> u8 {
-    exit_code(start_inner(args, backend).await)
+pub(crate) async fn start(args: StartArgs, conn: Conn) -> u8 {
+    exit_code(start_inner(args, conn).await)
 }
 
 /// Commands stop at the first failure with `?`; either way the value is the
@@ -47,7 +47,7 @@ fn exit_code(result: Result<u8, u8>) -> u8 {
     }
 }
 
-async fn start_inner(args: StartArgs, backend: Backend) -> Result<u8, u8> {
+async fn start_inner(args: StartArgs, conn: Conn) -> Result<u8, u8> {
     let settings = settings()?;
     let job = job_ref(&args.target)?;
     let mut options = StartOptions::version(args.target.version());
@@ -76,7 +76,7 @@ async fn start_inner(args: StartArgs, backend: Backend) -> Result<u8, u8> {
         };
     }
 
-    let jobs = client(&settings, backend)?;
+    let jobs = client(&settings, conn)?;
     match jobs.start_with(&job, &options).await {
         Ok(outcome) => {
             if let Some(result) = &outcome.result {
@@ -204,8 +204,8 @@ pub(crate) async fn emulator(args: EmulatorArgs) -> u8 {
 }
 
 /// `graphsync demo`.
-pub(crate) async fn demo(backend: Backend) -> u8 {
-    match demo_inner(backend).await {
+pub(crate) async fn demo(conn: Conn) -> u8 {
+    match demo_inner(conn).await {
         Ok(()) => EXIT_OK,
         Err(message) => {
             eprint!("{message}");
@@ -228,7 +228,7 @@ fn describe(job: &SynchronizationJob) -> String {
     format!("status {code}, schedule {schedule}")
 }
 
-async fn demo_inner(backend: Backend) -> Result<(), String> {
+async fn demo_inner(conn: Conn) -> Result<(), String> {
     let started = Instant::now();
     println!(
         "graphsync demo: start a paused synchronization job, through every layer, against a local emulator.\n"
@@ -257,8 +257,14 @@ async fn demo_inner(backend: Backend) -> Result<(), String> {
         tenant_id: Some(info.tenant_id.clone()),
         client_id: Some(info.client_id.clone()),
         client_secret: Some(info.client_secret.clone()),
+        env: Default::default(),
     };
-    let jobs = settings.jobs_client(backend).map_err(|e| render(&e, ""))?;
+    // The demo signs in with the emulator's client secret, whatever --auth says.
+    let conn = Conn {
+        auth: crate::config::AuthKind::Secret,
+        ..conn
+    };
+    let jobs = settings.jobs_client(conn).map_err(|e| render(&e, ""))?;
     println!(
         "2. Client {} signs in with a client secret at {}/{}/oauth2/v2.0/token.",
         info.client_id, info.authority_host, info.tenant_id

@@ -3,7 +3,11 @@
 
 use std::sync::Arc;
 
-use graph_auth::{ClientSecretCredential, CredentialOptions};
+use graph_auth::{
+    AzureCliCredential, ClientSecretCredential, CredentialOptions, DefaultCredential,
+    ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource,
+    WorkloadIdentityCredential,
+};
 use graph_model::{CloudError, NationalCloud};
 use graph_transport::{
     AccessToken, ClientOptions, CredentialError, GraphClient, HyperTransport, ReqwestTransport,
@@ -20,6 +24,43 @@ pub(crate) enum Backend {
     /// hyper-util's client.
     Hyper,
 }
+
+/// How the CLI signs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum AuthKind {
+    /// The first that works: client secret from the environment, workload
+    /// identity, managed identity, Azure CLI.
+    #[default]
+    Auto,
+    /// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET.
+    Secret,
+    /// The managed identity of the Azure resource (IMDS, or App Service's
+    /// IDENTITY_ENDPOINT); AZURE_CLIENT_ID picks a user-assigned one.
+    ManagedIdentity,
+    /// AZURE_FEDERATED_TOKEN_FILE with AZURE_TENANT_ID and AZURE_CLIENT_ID.
+    WorkloadIdentity,
+    /// The account signed in to the Azure CLI (`az login`).
+    AzureCli,
+}
+
+/// The HTTP back-end and the way to sign in, as the command line chose them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Conn {
+    pub(crate) backend: Backend,
+    pub(crate) auth: AuthKind,
+}
+
+/// The variables the credentials read.
+const CREDENTIAL_VARS: &[&str] = &[
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "PATH",
+];
 
 /// Why the CLI cannot be configured from the environment.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +95,8 @@ pub(crate) struct Settings {
     pub(crate) tenant_id: Option<String>,
     pub(crate) client_id: Option<String>,
     pub(crate) client_secret: Option<String>,
+    /// The credential variables, as read.
+    pub(crate) env: std::collections::HashMap<String, String>,
 }
 
 impl Settings {
@@ -95,34 +138,72 @@ impl Settings {
             tenant_id: get("AZURE_TENANT_ID"),
             client_id: get("AZURE_CLIENT_ID"),
             client_secret: get("AZURE_CLIENT_SECRET"),
+            env: CREDENTIAL_VARS
+                .iter()
+                .filter_map(|k| Some(((*k).to_owned(), get(k)?)))
+                .collect(),
         })
     }
 
-    /// A client for the job actions over `backend`.
-    pub(crate) fn jobs_client(&self, backend: Backend) -> Result<SyncJobsClient, ConfigError> {
-        let transport = transport(backend)?;
-        let missing: Vec<&str> = [
-            ("AZURE_TENANT_ID", &self.tenant_id),
-            ("AZURE_CLIENT_ID", &self.client_id),
-            ("AZURE_CLIENT_SECRET", &self.client_secret),
-        ]
-        .into_iter()
-        .filter(|(_, v)| v.is_none())
-        .map(|(k, _)| k)
-        .collect();
-        if !missing.is_empty() {
-            return Err(ConfigError::MissingCredentials(missing.join(", ")));
-        }
-        let credential = ClientSecretCredential::new(
-            self.tenant_id.clone().unwrap_or_default(),
-            self.client_id.clone().unwrap_or_default(),
-            self.client_secret.clone().unwrap_or_default(),
-            transport.clone(),
-            CredentialOptions::new(self.cloud.clone())
-                .allow_http_loopback(self.allow_http_loopback),
-        )
-        .map_err(ConfigError::Credential)?;
-        self.client_with(transport, Arc::new(credential))
+    /// A client for the job actions, signed in as `conn.auth` says.
+    pub(crate) fn jobs_client(&self, conn: Conn) -> Result<SyncJobsClient, ConfigError> {
+        let transport = transport(conn.backend)?;
+        let options = CredentialOptions::new(self.cloud.clone())
+            .allow_http_loopback(self.allow_http_loopback);
+        let env = |k: &str| self.env.get(k).cloned();
+        let credential: Arc<dyn TokenCredential> = match conn.auth {
+            AuthKind::Auto => {
+                Arc::new(DefaultCredential::from_env(env, transport.clone(), options))
+            }
+            AuthKind::Secret => {
+                let missing: Vec<&str> = [
+                    ("AZURE_TENANT_ID", &self.tenant_id),
+                    ("AZURE_CLIENT_ID", &self.client_id),
+                    ("AZURE_CLIENT_SECRET", &self.client_secret),
+                ]
+                .into_iter()
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| k)
+                .collect();
+                if !missing.is_empty() {
+                    return Err(ConfigError::MissingCredentials(missing.join(", ")));
+                }
+                Arc::new(
+                    ClientSecretCredential::new(
+                        self.tenant_id.clone().unwrap_or_default(),
+                        self.client_id.clone().unwrap_or_default(),
+                        self.client_secret.clone().unwrap_or_default(),
+                        transport.clone(),
+                        options,
+                    )
+                    .map_err(ConfigError::Credential)?,
+                )
+            }
+            AuthKind::ManagedIdentity => {
+                let source =
+                    ManagedIdentitySource::from_env(env).map_err(ConfigError::Credential)?;
+                let id = self.client_id.clone().map_or(
+                    ManagedIdentityId::SystemAssigned,
+                    ManagedIdentityId::ClientId,
+                );
+                Arc::new(
+                    ManagedIdentityCredential::new(id, source, transport.clone())
+                        .map_err(ConfigError::Credential)?,
+                )
+            }
+            AuthKind::WorkloadIdentity => Arc::new(
+                WorkloadIdentityCredential::from_env(env, transport.clone(), options)
+                    .map_err(ConfigError::Credential)?,
+            ),
+            AuthKind::AzureCli => {
+                let mut cli = AzureCliCredential::new();
+                if let Some(tenant) = &self.tenant_id {
+                    cli = cli.with_tenant(tenant.clone());
+                }
+                Arc::new(cli)
+            }
+        };
+        self.client_with(transport, credential)
     }
 
     /// A client that can prepare requests but never gets a token: what
@@ -198,6 +279,13 @@ pub(crate) fn transport(backend: Backend) -> Result<Arc<dyn Transport>, ConfigEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn secret_conn() -> Conn {
+        Conn {
+            backend: Backend::Reqwest,
+            auth: AuthKind::Secret,
+        }
+    }
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
@@ -254,13 +342,13 @@ mod tests {
         ])
         .unwrap();
         assert!(!s.allow_http_loopback);
-        assert!(s.jobs_client(Backend::Reqwest).is_err());
+        assert!(s.jobs_client(secret_conn()).is_err());
     }
 
     #[test]
     fn missing_credentials_are_named() {
         let s = settings(&[("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_SECRET", " ")]).unwrap();
-        let err = s.jobs_client(Backend::Reqwest).unwrap_err().to_string();
+        let err = s.jobs_client(secret_conn()).unwrap_err().to_string();
         assert!(
             err.starts_with("missing AZURE_CLIENT_ID, AZURE_CLIENT_SECRET:"),
             "{err}"

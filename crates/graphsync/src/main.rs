@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use graph_model::{ApiVersion, InvalidIdError, JobOwner, JobRef};
 
-use crate::config::Backend;
+use crate::config::{AuthKind, Backend, Conn};
 
 /// Exit status: success.
 pub(crate) const EXIT_OK: u8 = 0;
@@ -63,6 +63,15 @@ struct Cli {
         env = "GRAPHSYNC_TRANSPORT"
     )]
     transport: Backend,
+    /// How to sign in.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        global = true,
+        env = "GRAPHSYNC_AUTH"
+    )]
+    auth: AuthKind,
     #[command(subcommand)]
     command: Command,
 }
@@ -328,26 +337,28 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
+    let conn = Conn {
+        backend: cli.transport,
+        auth: cli.auth,
+    };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Start(args) => commands::start(args, cli.transport).await,
-            Command::Get(args) => actions::get(args, cli.transport).await,
-            Command::Pause(args) => actions::simple(args, cli.transport, "pause").await,
-            Command::Delete(args) => actions::simple(args, cli.transport, "delete").await,
-            Command::Restart(args) => actions::restart(args, cli.transport).await,
-            Command::Provision(args) => actions::provision(args, cli.transport).await,
-            Command::ValidateCredentials(args) => actions::validate(args, cli.transport).await,
-            Command::List(args) => actions::list(args, cli.transport).await,
-            Command::Create(args) => actions::create(args, cli.transport).await,
-            Command::Schema(args) => actions::schema(args, cli.transport).await,
-            Command::Secrets(args) => actions::secrets(args, cli.transport).await,
-            Command::Templates(args) => actions::templates(args, cli.transport).await,
-            Command::Ping(args) => actions::ping(args, cli.transport).await,
-            Command::AcquireAccessToken(args) => {
-                actions::acquire_access_token(args, cli.transport).await
-            }
+            Command::Start(args) => commands::start(args, conn).await,
+            Command::Get(args) => actions::get(args, conn).await,
+            Command::Pause(args) => actions::simple(args, conn, "pause").await,
+            Command::Delete(args) => actions::simple(args, conn, "delete").await,
+            Command::Restart(args) => actions::restart(args, conn).await,
+            Command::Provision(args) => actions::provision(args, conn).await,
+            Command::ValidateCredentials(args) => actions::validate(args, conn).await,
+            Command::List(args) => actions::list(args, conn).await,
+            Command::Create(args) => actions::create(args, conn).await,
+            Command::Schema(args) => actions::schema(args, conn).await,
+            Command::Secrets(args) => actions::secrets(args, conn).await,
+            Command::Templates(args) => actions::templates(args, conn).await,
+            Command::Ping(args) => actions::ping(args, conn).await,
+            Command::AcquireAccessToken(args) => actions::acquire_access_token(args, conn).await,
             Command::Emulator(args) => commands::emulator(args).await,
-            Command::Demo => commands::demo(cli.transport).await,
+            Command::Demo => commands::demo(conn).await,
         }
     });
     ExitCode::from(code)

@@ -325,3 +325,52 @@ fn every_subcommand_documents_itself_with_an_example() {
         );
     }
 }
+
+#[test]
+fn each_auth_kind_signs_in_against_the_emulator() {
+    let emu = EmulatorProcess::start();
+    let paused = emu.job("Paused");
+    let sp = paused["service_principal_id"].as_str().unwrap();
+    let job = paused["job_id"].as_str().unwrap();
+    let base = |auth: &str| {
+        let mut c = Command::new(BIN);
+        c.args([
+            "get", "--auth", auth, "--sp", sp, "--job", job, "-o", "json",
+        ])
+        .env_clear()
+        .env("GRAPH_URL", emu.s("graph_url"))
+        .env("AZURE_AUTHORITY_HOST", emu.s("authority_host"));
+        c
+    };
+    // Managed identity through the App Service endpoint.
+    let out = base("managed-identity")
+        .env("IDENTITY_ENDPOINT", emu.s("identity_endpoint"))
+        .env("IDENTITY_HEADER", emu.s("identity_header"))
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["status"]["code"], "Paused");
+    // The same by default (no secret in the environment).
+    let out = base("auto")
+        .env("IDENTITY_ENDPOINT", emu.s("identity_endpoint"))
+        .env("IDENTITY_HEADER", emu.s("identity_header"))
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["status"]["code"], "Paused");
+    // Secret explicitly.
+    let out = base("secret")
+        .env("AZURE_TENANT_ID", emu.s("tenant_id"))
+        .env("AZURE_CLIENT_ID", emu.s("client_id"))
+        .env("AZURE_CLIENT_SECRET", emu.s("client_secret"))
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["status"]["code"], "Paused");
+    // Workload identity without its variables: a clear error.
+    let out = base("workload-identity").output().unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(
+        text(&out.stderr).contains("AZURE_TENANT_ID is not set"),
+        "{}",
+        text(&out.stderr)
+    );
+}

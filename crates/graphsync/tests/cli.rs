@@ -172,7 +172,15 @@ fn failures_print_code_ids_and_exit_non_zero() {
 
     // Missing credentials: a usage error that names what is missing.
     let out = Command::new(BIN)
-        .args(["get", "--service-principal", sp, "--job", "x"])
+        .args([
+            "get",
+            "--auth",
+            "secret",
+            "--service-principal",
+            sp,
+            "--job",
+            "x",
+        ])
         .env_clear()
         .env("GRAPH_URL", emu.s("graph_url"))
         .output()

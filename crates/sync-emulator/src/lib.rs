@@ -215,6 +215,10 @@ pub struct EmulatorInfo {
     pub client_id: String,
     /// Its secret (`AZURE_CLIENT_SECRET`).
     pub client_secret: String,
+    /// The App Service managed identity endpoint (`IDENTITY_ENDPOINT`).
+    pub identity_endpoint: String,
+    /// The header value it expects (`IDENTITY_HEADER`).
+    pub identity_header: String,
     /// Every client.
     pub clients: Vec<ClientInfo>,
     /// Every job.
@@ -380,6 +384,8 @@ impl RunningEmulator {
             tenant_id: state.tenant_id.clone(),
             client_id: writer.map(|c| c.client_id.clone()).unwrap_or_default(),
             client_secret: writer.map(|c| c.client_secret.clone()).unwrap_or_default(),
+            identity_endpoint: self.identity_endpoint(),
+            identity_header: self.shared.identity_header.clone(),
             clients: state
                 .clients
                 .iter()
