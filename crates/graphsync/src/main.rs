@@ -30,9 +30,14 @@ pub(crate) const EXIT_FAILED: u8 = 1;
 pub(crate) const EXIT_USAGE: u8 = 2;
 
 const AFTER_HELP: &str = "\
+Signing in (--auth, default auto: the first of these that works):
+  secret             AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET
+  workload-identity  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE
+  managed-identity   IMDS, or IDENTITY_ENDPOINT + IDENTITY_HEADER (App Service);
+                     AZURE_CLIENT_ID picks a user-assigned identity
+  azure-cli          the account of `az login`
+
 Environment:
-  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET
-                        app-only sign-in with a client secret
   GRAPH_CLOUD           global (default), usgov (L4 / GCC High), usgov-dod (L5), china
   GRAPH_URL             another Graph root (plain http only to a loopback host)
   AZURE_AUTHORITY_HOST  another Entra authority host
