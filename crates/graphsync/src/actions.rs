@@ -275,7 +275,18 @@ fn job_ref(target: &Target) -> Result<JobRef, u8> {
 fn failed(action: &str) -> impl FnOnce(sync_jobs::Error) -> u8 + '_ {
     move |e| {
         eprint!("{}", render(&e, action));
-        EXIT_FAILED
+        // No way to sign in is a configuration problem, not a failed call.
+        let unconfigured = matches!(
+            &e,
+            sync_jobs::Error::Graph(graph_transport::Error::Credential(
+                graph_transport::CredentialError::Unavailable(_)
+            ))
+        );
+        if unconfigured {
+            EXIT_USAGE
+        } else {
+            EXIT_FAILED
+        }
     }
 }
 
