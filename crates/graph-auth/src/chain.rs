@@ -10,17 +10,19 @@ use async_trait::async_trait;
 use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential, Transport};
 
 use crate::azure_cli::AzureCliCredential;
+use crate::client_certificate::ClientCertificateCredential;
 use crate::client_secret::{ClientSecretCredential, CredentialOptions};
 use crate::managed_identity::{
     ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource,
 };
 use crate::workload_identity::WorkloadIdentityCredential;
 
-/// A client secret credential configured by `AZURE_TENANT_ID`,
-/// `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`, as the Azure SDKs read them.
+/// A client secret or certificate credential configured by
+/// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` or
+/// `AZURE_CLIENT_CERTIFICATE_PATH` (a PEM file), as the Azure SDKs read them.
 #[derive(Debug)]
 pub struct EnvironmentCredential {
-    inner: ClientSecretCredential,
+    inner: Arc<dyn TokenCredential>,
 }
 
 impl EnvironmentCredential {
@@ -35,26 +37,35 @@ impl EnvironmentCredential {
         options: CredentialOptions,
     ) -> Result<Self, CredentialError> {
         let get = |name: &str| var(name).filter(|v| !v.is_empty());
-        if get("AZURE_CLIENT_CERTIFICATE_PATH").is_some() && get("AZURE_CLIENT_SECRET").is_none() {
-            return Err(CredentialError::Unavailable(
-                "AZURE_CLIENT_CERTIFICATE_PATH is set, but this version signs in with a client secret only".into(),
-            ));
-        }
-        let names = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"];
-        let missing: Vec<&str> = names.iter().copied().filter(|n| get(n).is_none()).collect();
-        let (Some(tenant), Some(client), Some(secret)) = (
-            get("AZURE_TENANT_ID"),
-            get("AZURE_CLIENT_ID"),
-            get("AZURE_CLIENT_SECRET"),
-        ) else {
+        let secret = get("AZURE_CLIENT_SECRET");
+        let certificate = get("AZURE_CLIENT_CERTIFICATE_PATH");
+        let (Some(tenant), Some(client)) = (get("AZURE_TENANT_ID"), get("AZURE_CLIENT_ID")) else {
+            let mut missing: Vec<&str> = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID"]
+                .into_iter()
+                .filter(|n| get(n).is_none())
+                .collect();
+            if secret.is_none() && certificate.is_none() {
+                missing.push("AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)");
+            }
             return Err(CredentialError::Unavailable(format!(
                 "{} not set",
                 missing.join(", ")
             )));
         };
-        Ok(EnvironmentCredential {
-            inner: ClientSecretCredential::new(tenant, client, secret, transport, options)?,
-        })
+        let inner: Arc<dyn TokenCredential> = if let Some(secret) = secret {
+            Arc::new(ClientSecretCredential::new(
+                tenant, client, secret, transport, options,
+            )?)
+        } else if let Some(path) = certificate {
+            Arc::new(ClientCertificateCredential::from_pem_file(
+                tenant, client, path, transport, options,
+            )?)
+        } else {
+            return Err(CredentialError::Unavailable(
+                "AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) not set".into(),
+            ));
+        };
+        Ok(EnvironmentCredential { inner })
     }
 }
 
@@ -163,6 +174,16 @@ impl DefaultCredential {
     }
 }
 
+/// A link's failure in a few words (without the "not available" prefix
+/// every link would repeat).
+fn reason(e: &CredentialError) -> String {
+    match e {
+        CredentialError::Unavailable(m) => m.clone(),
+        CredentialError::Transport(t) => format!("could not reach its endpoint ({t})"),
+        other => other.to_string(),
+    }
+}
+
 /// Whether a failure means "not here, try the next", rather than "this is
 /// the configured way to sign in and it was refused".
 fn passes_on(e: &CredentialError) -> bool {
@@ -185,7 +206,7 @@ impl TokenCredential for DefaultCredential {
             let credential = match link {
                 Ok(c) => c,
                 Err(e) => {
-                    reasons.push(format!("{name}: {e}"));
+                    reasons.push(format!("{name}: {}", reason(e)));
                     continue;
                 }
             };
@@ -208,7 +229,7 @@ impl TokenCredential for DefaultCredential {
                     tracing::debug!(target: "graphsync::auth", credential = name, "signed in");
                     return Ok(token);
                 }
-                Err(e) if passes_on(&e) => reasons.push(format!("{name}: {e}")),
+                Err(e) if passes_on(&e) => reasons.push(format!("{name}: {}", reason(&e))),
                 Err(e) => return Err(e),
             }
         }

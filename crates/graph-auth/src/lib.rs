@@ -6,6 +6,8 @@
 //!   the v2 token endpoint of the cloud's authority
 //!   (`https://login.microsoftonline.us/{tenant}/oauth2/v2.0/token` for US
 //!   Government…), for the scope `<graph root>/.default`.
+//! - [`ClientCertificateCredential`]: app-only tokens with a certificate:
+//!   an RS256 client assertion signed by its key (PEM).
 //! - [`ManagedIdentityCredential`]: the managed identity of the Azure
 //!   resource the program runs on (IMDS, or App Service's endpoint),
 //!   system- or user-assigned.
@@ -46,6 +48,7 @@
 mod azure_cli;
 mod cache;
 mod chain;
+mod client_certificate;
 mod client_secret;
 mod managed_identity;
 mod static_token;
@@ -54,6 +57,7 @@ mod workload_identity;
 pub use azure_cli::{AZURE_CLI_TIMEOUT, AzureCliCredential};
 pub use cache::{Clock, REFRESH_AHEAD, TokenCache};
 pub use chain::{DefaultCredential, EnvironmentCredential, MANAGED_IDENTITY_PROBE};
+pub use client_certificate::ClientCertificateCredential;
 pub use client_secret::{ClientSecretCredential, CredentialOptions};
 pub use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential};
 pub use managed_identity::{

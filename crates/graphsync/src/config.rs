@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use graph_auth::{
-    AzureCliCredential, ClientSecretCredential, CredentialOptions, DefaultCredential,
-    ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource,
+    AzureCliCredential, ClientCertificateCredential, ClientSecretCredential, CredentialOptions,
+    DefaultCredential, ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource,
     WorkloadIdentityCredential,
 };
 use graph_model::{CloudError, NationalCloud};
@@ -34,6 +34,9 @@ pub(crate) enum AuthKind {
     Auto,
     /// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET.
     Secret,
+    /// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH
+    /// (a PEM file with the certificate and its RSA key).
+    Certificate,
     /// The managed identity of the Azure resource (IMDS, or App Service's
     /// IDENTITY_ENDPOINT); AZURE_CLIENT_ID picks a user-assigned one.
     ManagedIdentity,
@@ -173,6 +176,27 @@ impl Settings {
                         self.tenant_id.clone().unwrap_or_default(),
                         self.client_id.clone().unwrap_or_default(),
                         self.client_secret.clone().unwrap_or_default(),
+                        transport.clone(),
+                        options,
+                    )
+                    .map_err(ConfigError::Credential)?,
+                )
+            }
+            AuthKind::Certificate => {
+                let (Some(tenant), Some(client), Some(path)) = (
+                    self.tenant_id.clone(),
+                    self.client_id.clone(),
+                    self.env.get("AZURE_CLIENT_CERTIFICATE_PATH").cloned(),
+                ) else {
+                    return Err(ConfigError::MissingCredentials(
+                        "AZURE_TENANT_ID, AZURE_CLIENT_ID or AZURE_CLIENT_CERTIFICATE_PATH".into(),
+                    ));
+                };
+                Arc::new(
+                    ClientCertificateCredential::from_pem_file(
+                        tenant,
+                        client,
+                        path,
                         transport.clone(),
                         options,
                     )

@@ -32,6 +32,7 @@ pub(crate) const EXIT_USAGE: u8 = 2;
 const AFTER_HELP: &str = "\
 Signing in (--auth, default auto: the first of these that works):
   secret             AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET
+  certificate        AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_CERTIFICATE_PATH (PEM)
   workload-identity  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE
   managed-identity   IMDS, or IDENTITY_ENDPOINT + IDENTITY_HEADER (App Service);
                      AZURE_CLIENT_ID picks a user-assigned identity

@@ -365,6 +365,22 @@ fn each_auth_kind_signs_in_against_the_emulator() {
         .output()
         .unwrap();
     assert_eq!(json(&out)["status"]["code"], "Paused");
+    // A certificate (the emulator's public test client).
+    let dir = std::env::temp_dir().join(format!("graphsync-cert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("client.pem");
+    std::fs::write(&pem, sync_emulator::default_ids::CERTIFICATE_CLIENT_PEM).unwrap();
+    let out = base("certificate")
+        .env("AZURE_TENANT_ID", emu.s("tenant_id"))
+        .env(
+            "AZURE_CLIENT_ID",
+            sync_emulator::default_ids::CERTIFICATE_CLIENT_ID,
+        )
+        .env("AZURE_CLIENT_CERTIFICATE_PATH", &pem)
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["status"]["code"], "Paused");
+    let _ = std::fs::remove_dir_all(&dir);
     // Workload identity without its variables: a clear error.
     let out = base("workload-identity").output().unwrap();
     assert_eq!(code(&out), 2);

@@ -77,6 +77,9 @@ pub struct ClientSeed {
     /// `api://AzureADTokenExchange`, signs in as this client.
     #[serde(default)]
     pub federated_subjects: Vec<String>,
+    /// Certificates (PEM) whose keys may sign this client's assertions.
+    #[serde(default)]
+    pub certificates: Vec<String>,
 }
 
 /// A service principal (enterprise application) with provisioning jobs.
@@ -183,6 +186,12 @@ pub mod default_ids {
     pub const OWNER_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c03";
     /// Its secret.
     pub const OWNER_CLIENT_SECRET: &str = "graphsync-emulator-owner-secret";
+    /// A client that signs in with a certificate
+    /// (`Synchronization.ReadWrite.All`); it has no secret.
+    pub const CERTIFICATE_CLIENT_ID: &str = "5d1f0c2e-8b47-4f6a-9c3d-2e7a1b0f9c04";
+    /// Its certificate and RSA private key, as PEM. Public on purpose, like
+    /// the secrets above: it is registered with the emulator only.
+    pub const CERTIFICATE_CLIENT_PEM: &str = include_str!("../certs/client.pem");
     /// The Kubernetes service account the operator client trusts as a
     /// federated credential (workload identity).
     pub const WORKLOAD_SUBJECT: &str = "system:serviceaccount:graphsync:operator";
@@ -275,6 +284,7 @@ impl Seed {
             roles: vec![role.into()],
             owned_applications: owns.iter().map(|a| (*a).to_owned()).collect(),
             federated_subjects: Vec::new(),
+            certificates: Vec::new(),
         };
         Seed {
             tenant_id: TENANT_ID.into(),
@@ -300,6 +310,10 @@ impl Seed {
                     roles::APP_READ_WRITE_OWNED_BY,
                     &[PAUSED.application_id],
                 ),
+                ClientSeed {
+                    certificates: vec![certificate_only(CERTIFICATE_CLIENT_PEM)],
+                    ..client(CERTIFICATE_CLIENT_ID, "", roles::SYNC_READ_WRITE_ALL, &[])
+                },
             ],
             service_principals: vec![
                 sp(
@@ -335,6 +349,16 @@ impl Seed {
             ],
         }
     }
+}
+
+/// The `CERTIFICATE` block of a PEM text: what the emulator registers
+/// (never the key).
+fn certificate_only(pem: &str) -> String {
+    let start = pem.find("-----BEGIN CERTIFICATE-----").unwrap_or(0);
+    let end = pem
+        .find("-----END CERTIFICATE-----")
+        .map_or(pem.len(), |i| i + "-----END CERTIFICATE-----".len());
+    format!("{}\n", &pem[start..end])
 }
 
 /// Why a seed was refused.

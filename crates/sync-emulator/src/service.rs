@@ -707,7 +707,8 @@ async fn token_endpoint(
     let assertion = field("client_assertion");
     let assertion_type = field("client_assertion_type");
     let refusal = match (field("client_secret"), assertion) {
-        (Some(secret), _) if secret != client.client_secret => Some((
+        // A client registered without a secret accepts none, not an empty one.
+        (Some(secret), _) if client.client_secret.is_empty() || secret != client.client_secret => Some((
             7000215,
             format!(
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
@@ -721,7 +722,8 @@ async fn token_endpoint(
                     format!("client_assertion_type must be {JWT_BEARER}."),
                 ))
             } else {
-                check_federated_assertion(jwt, &client, ids.now).err()
+                let token_url = format!("{}/{tenant}/oauth2/v2.0/token", shared.base_url);
+                check_assertion(jwt, &client, &token_url, ids.now).err()
             }
         }
         (None, None) => Some((
@@ -764,6 +766,96 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 
 /// The audience of tokens exchanged for Entra tokens (workload identity).
 const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// Checks a client assertion: one that names a certificate thumbprint
+/// (`x5t#S256`) must be signed by a certificate registered for the client
+/// and carry `aud` = the token endpoint, `iss` = `sub` = the client id;
+/// any other is a federated (workload identity) assertion.
+fn check_assertion(
+    jwt: &str,
+    client: &crate::seed::ClientSeed,
+    token_url: &str,
+    now: OffsetDateTime,
+) -> Result<(), (u32, String)> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let malformed = || (50027, "The client assertion is not a valid JWT.".to_owned());
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, payload, signature] = parts.as_slice() else {
+        return Err(malformed());
+    };
+    let header: serde_json::Value = b64
+        .decode(header)
+        .ok()
+        .and_then(|h| serde_json::from_slice(&h).ok())
+        .ok_or_else(malformed)?;
+    let Some(thumbprint) = header["x5t#S256"].as_str() else {
+        return check_federated_assertion(jwt, client, now);
+    };
+    if header["alg"] != "RS256" {
+        return Err((
+            700027,
+            "The client assertion must be signed with RS256.".to_owned(),
+        ));
+    }
+    let signature = b64.decode(signature).map_err(|_| malformed())?;
+    let message = format!("{}.{}", parts[0], parts[1]);
+    let registered = client.certificates.iter().find_map(|pem| {
+        use rustls_pki_types::pem::PemObject as _;
+        let der = rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).ok()?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+        (b64.encode(digest.as_ref()) == thumbprint).then_some(der)
+    });
+    let Some(der) = registered else {
+        return Err((
+            700027,
+            format!(
+                "Client assertion failed signature validation: the certificate with thumbprint '{thumbprint}' is not registered for this application."
+            ),
+        ));
+    };
+    let cert = webpki::EndEntityCert::try_from(&der).map_err(|_| malformed())?;
+    cert.verify_signature(
+        webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+        message.as_bytes(),
+        &signature,
+    )
+    .map_err(|_| {
+        (
+            700027,
+            "Client assertion failed signature validation.".to_owned(),
+        )
+    })?;
+    let claims: serde_json::Value = b64
+        .decode(payload)
+        .ok()
+        .and_then(|p| serde_json::from_slice(&p).ok())
+        .ok_or_else(malformed)?;
+    if claims["aud"].as_str() != Some(token_url) {
+        return Err((
+            700212,
+            format!("The client assertion audience must be the token endpoint {token_url}."),
+        ));
+    }
+    if claims["iss"].as_str() != Some(client.client_id.as_str())
+        || claims["sub"].as_str() != Some(client.client_id.as_str())
+    {
+        return Err((
+            700023,
+            "The client assertion's iss and sub must be the client id.".to_owned(),
+        ));
+    }
+    let now = now.unix_timestamp();
+    let exp = claims["exp"].as_i64().unwrap_or(0);
+    let nbf = claims["nbf"].as_i64().unwrap_or(i64::MIN);
+    if now >= exp || now + 300 < nbf {
+        return Err((
+            700024,
+            "Client assertion is not within its valid time range.".to_owned(),
+        ));
+    }
+    Ok(())
+}
 
 /// Checks a federated (workload identity) assertion: its `sub` must be a
 /// federated subject of the client, its `aud` the token-exchange audience,
@@ -939,6 +1031,7 @@ fn managed_identity_endpoint(
         roles: identity.roles.clone(),
         owned_applications: identity.owned_applications.clone(),
         federated_subjects: Vec::new(),
+        certificates: Vec::new(),
     };
     let (token, lifetime) = state.issue_token(&client);
     drop(state);

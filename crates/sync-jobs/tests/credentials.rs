@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use graph_auth::{
-    CredentialOptions, DefaultCredential, ManagedIdentityCredential, ManagedIdentityId,
-    ManagedIdentitySource, WorkloadIdentityCredential,
+    ClientCertificateCredential, ClientSecretCredential, CredentialOptions, DefaultCredential,
+    ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource,
+    WorkloadIdentityCredential,
 };
 use graph_model::{JobRef, NationalCloud};
 use graph_transport::{
@@ -329,4 +330,73 @@ async fn when_nothing_signs_in_the_error_says_why_for_each_link() {
     }
     assert!(text.contains("AZURE_CLIENT_SECRET"), "{text}");
     assert!(text.contains("not installed"), "{text}");
+}
+
+#[tokio::test]
+async fn a_certificate_signs_the_client_assertion_the_emulator_verifies() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let credential = ClientCertificateCredential::from_pem(
+        emu.tenant_id(),
+        default_ids::CERTIFICATE_CLIENT_ID,
+        default_ids::CERTIFICATE_CLIENT_PEM.as_bytes(),
+        transport(),
+        options(&emu),
+    )
+    .unwrap();
+    assert_eq!(credential.thumbprint().len(), 43, "base64url of a SHA-256");
+    assert!(!format!("{credential:?}").contains("PRIVATE"));
+    let jobs = jobs_with(&emu, Arc::new(credential));
+    jobs.start(&paused()).await.unwrap();
+    assert_eq!(
+        emu.actions()[0].client_id,
+        default_ids::CERTIFICATE_CLIENT_ID
+    );
+
+    // The same key for a client that has not registered the certificate.
+    let stranger = ClientCertificateCredential::from_pem(
+        emu.tenant_id(),
+        default_ids::OPERATOR_CLIENT_ID,
+        default_ids::CERTIFICATE_CLIENT_PEM.as_bytes(),
+        transport(),
+        options(&emu),
+    )
+    .unwrap();
+    let e = stranger
+        .get_token(&["https://graph.microsoft.com/.default"])
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("AADSTS700027"), "{e:?}");
+
+    // A client without a secret does not accept an empty one.
+    let empty = ClientSecretCredential::new(
+        emu.tenant_id(),
+        default_ids::CERTIFICATE_CLIENT_ID,
+        " ",
+        transport(),
+        options(&emu),
+    )
+    .unwrap();
+    assert!(
+        empty
+            .get_token(&["https://graph.microsoft.com/.default"])
+            .await
+            .is_err()
+    );
+
+    // PEM without a key, or without a certificate, is a configuration error.
+    let cert_only = default_ids::CERTIFICATE_CLIENT_PEM
+        .split("-----BEGIN PRIVATE KEY-----")
+        .next()
+        .unwrap();
+    for pem in [cert_only, "not a pem"] {
+        let e = ClientCertificateCredential::from_pem(
+            emu.tenant_id(),
+            default_ids::CERTIFICATE_CLIENT_ID,
+            pem.as_bytes(),
+            transport(),
+            options(&emu),
+        )
+        .unwrap_err();
+        assert!(matches!(e, CredentialError::Configuration(_)), "{e:?}");
+    }
 }

@@ -1,0 +1,198 @@
+//! App-only tokens with a certificate: the client proves itself with a JWT
+//! signed by the certificate's private key (RFC 7523 client assertion).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential, Transport};
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use url::Url;
+
+use crate::cache::TokenCache;
+use crate::client_secret::{CredentialOptions, check_tenant, request_token, token_url};
+
+/// The client assertion type of a JWT.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// How long a client assertion is valid: long enough for one token request.
+const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Gets app-only tokens by signing a client assertion with a certificate's
+/// RSA key (RS256, with the certificate's SHA-256 thumbprint as `x5t#S256`).
+pub struct ClientCertificateCredential {
+    tenant_id: String,
+    client_id: String,
+    key: Arc<RsaKeyPair>,
+    thumbprint: String,
+    token_url: Url,
+    transport: Arc<dyn Transport>,
+    cache: TokenCache,
+}
+
+impl fmt::Debug for ClientCertificateCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCertificateCredential")
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("x5t#S256", &self.thumbprint)
+            .field("token_url", &self.token_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl ClientCertificateCredential {
+    /// A credential from PEM text holding the certificate and its RSA
+    /// private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`), as
+    /// `AZURE_CLIENT_CERTIFICATE_PATH` points to.
+    ///
+    /// # Errors
+    /// [`CredentialError::Configuration`] when the PEM has no certificate,
+    /// no key, a key that is not RSA, or the ids are invalid.
+    pub fn from_pem(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        pem: &[u8],
+        transport: Arc<dyn Transport>,
+        options: CredentialOptions,
+    ) -> Result<Self, CredentialError> {
+        let bad =
+            |what: &str| CredentialError::Configuration(format!("the certificate PEM {what}"));
+        let cert = CertificateDer::pem_slice_iter(pem)
+            .next()
+            .ok_or_else(|| bad("holds no certificate"))?
+            .map_err(|e| bad(&format!("has an unreadable certificate: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(pem)
+            .map_err(|e| bad(&format!("holds no readable private key: {e}")))?;
+        let key = match &key {
+            PrivateKeyDer::Pkcs8(k) => RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()),
+            PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der()),
+            _ => {
+                return Err(bad(
+                    "holds a key that is not RSA (Entra certificates are RSA)",
+                ));
+            }
+        }
+        .map_err(|e| bad(&format!("holds a key ring rejects: {e}")))?;
+        let thumbprint = b64(ring::digest::digest(&ring::digest::SHA256, cert.as_ref()).as_ref());
+        let tenant_id = tenant_id.into();
+        let client_id = client_id.into();
+        check_tenant(&tenant_id)?;
+        if client_id.trim().is_empty() {
+            return Err(CredentialError::Configuration(
+                "the client id is empty".into(),
+            ));
+        }
+        let token_url = token_url(&options, &tenant_id)?;
+        Ok(ClientCertificateCredential {
+            tenant_id,
+            client_id,
+            key: Arc::new(key),
+            thumbprint,
+            token_url,
+            transport,
+            cache: TokenCache::new(),
+        })
+    }
+
+    /// A credential from a PEM file.
+    ///
+    /// # Errors
+    /// [`CredentialError::Configuration`] when the file cannot be read, and
+    /// as [`from_pem`](Self::from_pem).
+    pub fn from_pem_file(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        path: impl AsRef<std::path::Path>,
+        transport: Arc<dyn Transport>,
+        options: CredentialOptions,
+    ) -> Result<Self, CredentialError> {
+        let path = path.as_ref();
+        let pem = std::fs::read(path).map_err(|e| {
+            CredentialError::Configuration(format!("cannot read {}: {e}", path.display()))
+        })?;
+        Self::from_pem(tenant_id, client_id, &pem, transport, options)
+    }
+
+    /// The certificate's SHA-256 thumbprint, base64url (`x5t#S256`).
+    pub fn thumbprint(&self) -> &str {
+        &self.thumbprint
+    }
+
+    /// Replaces the token cache (to inject a clock in tests).
+    pub fn with_cache(mut self, cache: TokenCache) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// A signed client assertion for the token endpoint, valid from `now`.
+    fn assertion(&self, now: SystemTime) -> Result<Secret, CredentialError> {
+        let secs = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_err(|_| CredentialError::Configuration("the clock is before 1970".into()))?
+            .as_secs();
+        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t#S256": self.thumbprint});
+        let claims = serde_json::json!({
+            "aud": self.token_url.as_str(),
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "jti": uuid::Uuid::new_v4().hyphenated().to_string(),
+            "nbf": secs,
+            "iat": secs,
+            "exp": secs + ASSERTION_LIFETIME.as_secs(),
+        });
+        let signing_input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let mut signature = vec![0; self.key.public().modulus_len()];
+        self.key
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| CredentialError::Configuration("the key could not sign".into()))?;
+        Ok(Secret::new(format!("{signing_input}.{}", b64(&signature))))
+    }
+
+    async fn fetch(&self, scopes: &[&str]) -> Result<AccessToken, CredentialError> {
+        let assertion = self.assertion(SystemTime::now())?;
+        let form = [
+            ("client_id", self.client_id.as_str()),
+            ("client_assertion", assertion.expose()),
+            ("client_assertion_type", JWT_BEARER),
+            ("grant_type", "client_credentials"),
+        ];
+        request_token(
+            &*self.transport,
+            &self.token_url,
+            &form,
+            scopes,
+            self.cache.now(),
+            (&self.tenant_id, &self.client_id),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl TokenCredential for ClientCertificateCredential {
+    async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
+        self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
+    }
+
+    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
+        self.cache.evict_token(scopes, token);
+    }
+}
