@@ -166,6 +166,11 @@ impl GraphClient {
         &self.inner.scope
     }
 
+    /// The credential this client signs in with.
+    pub fn credential(&self) -> &Arc<dyn TokenCredential> {
+        &self.inner.credential
+    }
+
     /// Runs the per-call stage: the request as it will be sent, except for
     /// `Authorization`, which is added on each try. Nothing is sent; this is
     /// what "what if" shows.

@@ -822,3 +822,108 @@ pub(crate) async fn ping(args: OwnerTarget, conn: Conn) -> u8 {
     }
     .await)
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct WhoamiArgs {
+    /// How to print the identity.
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    output: Output,
+}
+
+/// `graphsync whoami`: signs in and shows who that is, from the token's
+/// claims (decoded, not verified; the token itself is never printed).
+pub(crate) async fn whoami(args: WhoamiArgs, conn: Conn) -> u8 {
+    use base64::Engine as _;
+    run(async {
+        let ctx = Ctx::new(conn)?;
+        let jobs = ctx.client(ApiVersion::V1)?;
+        let graph = jobs.graph();
+        let token = graph
+            .credential()
+            .get_token(&[graph.scope()])
+            .await
+            .map_err(|e| {
+                eprint!("{}", render(&e, "whoami"));
+                if matches!(e, graph_transport::CredentialError::Unavailable(_)) {
+                    EXIT_USAGE
+                } else {
+                    EXIT_FAILED
+                }
+            })?;
+        let claims: serde_json::Value = token
+            .token
+            .expose()
+            .split('.')
+            .nth(1)
+            .and_then(|p| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p)
+                    .ok()
+            })
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let expires = graph_model::time::OffsetDateTime::from(token.expires_on);
+        let text = |k: &str| claims[k].as_str().map(str::to_owned);
+        let list = |k: &str| -> Vec<String> {
+            match &claims[k] {
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                serde_json::Value::String(s) => s.split(' ').map(str::to_owned).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let identity = serde_json::json!({
+            "cloud": graph.cloud().name(),
+            "graph": graph.cloud().graph_root(),
+            "tenant_id": text("tid"),
+            "client_id": text("appid").or_else(|| text("azp")),
+            "user": text("upn").or_else(|| text("unique_name")),
+            "identity_type": text("idtyp"),
+            "roles": list("roles"),
+            "scopes": list("scp"),
+            "expires": graph_model::format_timestamp(&expires),
+        });
+        if args.output.json() {
+            print_json(&identity);
+        } else {
+            let mut t = Table::new(["FIELD", "VALUE"]);
+            for key in [
+                "cloud",
+                "graph",
+                "tenant_id",
+                "client_id",
+                "user",
+                "identity_type",
+                "expires",
+            ] {
+                let v = match &identity[key] {
+                    serde_json::Value::String(s) => s.clone(),
+                    _ => "-".into(),
+                };
+                t.row([key.replace('_', " "), v]);
+            }
+            for key in ["roles", "scopes"] {
+                let v: Vec<&str> = identity[key]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                    .unwrap_or_default();
+                t.row([
+                    key.to_owned(),
+                    if v.is_empty() {
+                        "-".into()
+                    } else {
+                        v.join(", ")
+                    },
+                ]);
+            }
+            print!("{}", t.render());
+        }
+        if claims.is_null() {
+            eprintln!("note: the token is not a JWT, so who it names cannot be shown");
+        }
+        Ok(EXIT_OK)
+    }
+    .await)
+}

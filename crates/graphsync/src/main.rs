@@ -156,6 +156,9 @@ enum Command {
     /// Check that a service principal's synchronization answers (GET …/synchronization/Ping(), beta only).
     #[command(after_help = "Example:\n  graphsync ping --sp 3f1e0c9a-0000-4000-8000-000000000001")]
     Ping(actions::OwnerTarget),
+    /// Sign in and show who that is: cloud, tenant, client id, roles, token expiry (never the token).
+    #[command(after_help = "Example:\n  graphsync whoami --auth managed-identity")]
+    Whoami(actions::WhoamiArgs),
     /// Run the local emulator; prints its connection details as one JSON line.
     Emulator(EmulatorArgs),
     /// Walk through starting a paused job against an in-process emulator.
@@ -362,6 +365,7 @@ fn main() -> ExitCode {
             Command::Secrets(args) => actions::secrets(args, conn).await,
             Command::Templates(args) => actions::templates(args, conn).await,
             Command::Ping(args) => actions::ping(args, conn).await,
+            Command::Whoami(args) => actions::whoami(args, conn).await,
             Command::AcquireAccessToken(args) => actions::acquire_access_token(args, conn).await,
             Command::Emulator(args) => commands::emulator(args).await,
             Command::Demo => commands::demo(conn).await,

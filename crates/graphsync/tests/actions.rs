@@ -381,6 +381,13 @@ fn each_auth_kind_signs_in_against_the_emulator() {
         .unwrap();
     assert_eq!(json(&out)["status"]["code"], "Paused");
     let _ = std::fs::remove_dir_all(&dir);
+    // whoami shows the identity from the token's claims, never the token.
+    let out = emu.graphsync(&["whoami", "-o", "json"]);
+    let me = json(&out);
+    assert_eq!(me["client_id"], emu.s("client_id"));
+    assert_eq!(me["tenant_id"], emu.s("tenant_id"));
+    assert_eq!(me["roles"][0], "Synchronization.ReadWrite.All");
+    assert!(!text(&out.stdout).contains("eyJ"), "no token printed");
     // Workload identity without its variables: a clear error.
     let out = base("workload-identity").output().unwrap();
     assert_eq!(code(&out), 2);

@@ -226,13 +226,36 @@ impl State {
         }
     }
 
+    /// Issues an access token for `client`: a JWT with the claims an Entra
+    /// app-only token for Graph carries (`tid`, `appid`, `roles`, `exp`…), so
+    /// tools can show who they are signed in as. Its signature is random:
+    /// the emulator recognises its tokens by looking them up, and nothing
+    /// outside it should trust them.
     pub(crate) fn issue_token(&mut self, client: &ClientSeed) -> (String, Duration) {
-        let token = format!(
-            "emu.{}.{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let lifetime = self.timings.token_lifetime;
+        let now = self.clock.now().unix_timestamp();
+        let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": "graphsync-emulator"});
+        let claims = serde_json::json!({
+            "aud": "00000003-0000-0000-c000-000000000000",
+            "iss": format!("https://sts.windows.net/{}/", self.tenant_id),
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime.as_secs() as i64,
+            "tid": self.tenant_id,
+            "appid": client.client_id,
+            "azp": client.client_id,
+            "idtyp": "app",
+            "roles": client.roles,
+            "uti": uuid::Uuid::new_v4().simple().to_string(),
+        });
+        let token = format!(
+            "{}.{}.{}",
+            b64.encode(header.to_string()),
+            b64.encode(claims.to_string()),
+            b64.encode(uuid::Uuid::new_v4().as_bytes()),
+        );
         self.stats.tokens_issued += 1;
         self.tokens.insert(
             token.clone(),

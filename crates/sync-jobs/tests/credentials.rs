@@ -400,3 +400,38 @@ async fn a_certificate_signs_the_client_assertion_the_emulator_verifies() {
         assert!(matches!(e, CredentialError::Configuration(_)), "{e:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_concurrent_calls_on_a_cold_cache_make_one_token_request() {
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let credential = Arc::new(
+        ClientSecretCredential::new(
+            emu.tenant_id(),
+            default_ids::OPERATOR_CLIENT_ID,
+            default_ids::OPERATOR_CLIENT_SECRET,
+            transport(),
+            options(&emu),
+        )
+        .unwrap(),
+    );
+    let scope = "https://graph.microsoft.com/.default";
+    let calls = (0..10_000).map(|_| {
+        let c = credential.clone();
+        tokio::spawn(async move {
+            c.get_token(&[scope])
+                .await
+                .map(|t| t.token.expose().to_owned())
+        })
+    });
+    let tokens: Vec<String> = futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
+    assert_eq!(tokens.len(), 10_000);
+    assert!(
+        tokens.iter().all(|t| *t == tokens[0]),
+        "everyone got the same token"
+    );
+    assert_eq!(emu.stats().token_requests, 1);
+}
