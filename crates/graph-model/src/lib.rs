@@ -50,6 +50,7 @@ mod job;
 mod job_ref;
 mod lenient;
 mod page;
+mod permissions;
 mod provision;
 pub mod request;
 mod restart;
@@ -64,6 +65,7 @@ pub use generated::types::*;
 pub use job_ref::{InvalidIdError, JobOwner, JobRef, push_segment};
 pub use lenient::{format_timestamp, parse_timestamp};
 pub use page::Page;
+pub use permissions::Permissions;
 pub use provision::{
     ModifiedProperty, ProvisionDecodeError, ProvisionOnDemandResult, ProvisionOutcome,
     ProvisioningRecord, ProvisioningStep,

@@ -30,7 +30,13 @@ pub(crate) fn render(err: &(dyn StdError + 'static), action: &str) -> String {
         if let Some(body) = &e.body_excerpt {
             let _ = writeln!(out, "  body: {body}");
         }
-        if let Some(hint) = hint(e.status.as_u16(), action) {
+        let names_permissions = matches!(
+            err.downcast_ref::<sync_jobs::Error>(),
+            Some(sync_jobs::Error::PermissionDenied { .. })
+        );
+        if let Some(hint) =
+            hint(e.status.as_u16(), action).filter(|_| !(names_permissions && e.status == 403))
+        {
             let _ = writeln!(out, "hint: {hint}");
         }
     }

@@ -397,3 +397,43 @@ fn each_auth_kind_signs_in_against_the_emulator() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_403_names_the_permission_the_action_needs() {
+    let emu = EmulatorProcess::start();
+    let paused = emu.job("Paused");
+    let sp = paused["service_principal_id"].as_str().unwrap();
+    let job = paused["job_id"].as_str().unwrap();
+    let reader = &emu.info["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["roles"][0] == "Synchronization.Read.All")
+        .unwrap()
+        .clone();
+    let out = Command::new(BIN)
+        .args(["pause", "--sp", sp, "--job", job])
+        .env_clear()
+        .env("GRAPH_URL", emu.s("graph_url"))
+        .env("AZURE_AUTHORITY_HOST", emu.s("authority_host"))
+        .env("AZURE_TENANT_ID", emu.s("tenant_id"))
+        .env("AZURE_CLIENT_ID", reader["client_id"].as_str().unwrap())
+        .env(
+            "AZURE_CLIENT_SECRET",
+            reader["client_secret"].as_str().unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("pause was refused for lack of permission"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Application.ReadWrite.OwnedBy or Synchronization.ReadWrite.All"),
+        "{err}"
+    );
+    assert!(err.contains("Authorization_RequestDenied"), "{err}");
+    assert!(err.contains("client-request-id"), "{err}");
+}

@@ -94,6 +94,17 @@ pub enum Error {
         /// The service's request id.
         request_id: Option<String>,
     },
+    /// The service refused for lack of permission (403); says what to grant.
+    #[error("{operation} was refused for lack of permission: it needs the {needs}")]
+    PermissionDenied {
+        /// The operation.
+        operation: &'static str,
+        /// What it needs, least privileged first.
+        needs: graph_model::Permissions,
+        /// The service's answer.
+        #[source]
+        source: graph_transport::Error,
+    },
     /// A listing's next-page link points back at a page already read (or
     /// the listing ran past any sensible length): following it would never end.
     #[error("{operation} stopped after {pages} pages: the service sent the page link {link} again")]
@@ -129,7 +140,7 @@ impl Error {
     /// The service's `request-id`, whenever the service answered.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Graph(e) => e.request_id(),
+            Error::Graph(e) | Error::PermissionDenied { source: e, .. } => e.request_id(),
             Error::UnexpectedStatus { request_id, .. } | Error::Decode { request_id, .. } => {
                 request_id.as_deref()
             }
@@ -140,7 +151,7 @@ impl Error {
     /// The Graph error, when the service answered with one.
     pub fn service_error(&self) -> Option<&graph_transport::GraphServiceError> {
         match self {
-            Error::Graph(e) => e.service_error(),
+            Error::Graph(e) | Error::PermissionDenied { source: e, .. } => e.service_error(),
             _ => None,
         }
     }
@@ -435,7 +446,17 @@ impl SyncJobsClient {
     /// Sends `request` and checks the answer is a success its operation
     /// documents: what every action has in common.
     pub(crate) async fn execute(&self, request: &Request) -> Result<HttpResponse, Error> {
-        let response = self.graph.send(request).await?;
+        let response = self.graph.send(request).await.map_err(|e| {
+            if e.service_error().is_some_and(|s| s.status.as_u16() == 403) {
+                Error::PermissionDenied {
+                    operation: request.operation.name,
+                    needs: graph_model::Permissions::of(request.operation),
+                    source: e,
+                }
+            } else {
+                Error::Graph(e)
+            }
+        })?;
         check_status(request.operation, &response)?;
         Ok(response)
     }
@@ -647,8 +668,15 @@ mod tests {
             "Authorization_RequestDenied"
         );
         assert_eq!(err.request_id(), Some("rid-1"));
+        // A 403 says what to grant; the service's answer is its source.
+        assert!(matches!(err, Error::PermissionDenied { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("start was refused for lack of permission: it needs the application permission Application.ReadWrite.OwnedBy or Synchronization.ReadWrite.All"),
+            "{text}"
+        );
         assert_eq!(
-            err.to_string(),
+            std::error::Error::source(&err).unwrap().to_string(),
             "Graph answered 403 Forbidden: Authorization_RequestDenied: Insufficient privileges to complete the operation. (request-id rid-1)"
         );
     }
