@@ -103,7 +103,7 @@ pub enum Error {
         needs: graph_model::Permissions,
         /// The service's answer.
         #[source]
-        source: graph_transport::Error,
+        source: Box<graph_transport::Error>,
     },
     /// A listing's next-page link points back at a page already read (or
     /// the listing ran past any sensible length): following it would never end.
@@ -140,7 +140,8 @@ impl Error {
     /// The service's `request-id`, whenever the service answered.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Graph(e) | Error::PermissionDenied { source: e, .. } => e.request_id(),
+            Error::Graph(e) => e.request_id(),
+            Error::PermissionDenied { source, .. } => source.request_id(),
             Error::UnexpectedStatus { request_id, .. } | Error::Decode { request_id, .. } => {
                 request_id.as_deref()
             }
@@ -151,7 +152,8 @@ impl Error {
     /// The Graph error, when the service answered with one.
     pub fn service_error(&self) -> Option<&graph_transport::GraphServiceError> {
         match self {
-            Error::Graph(e) | Error::PermissionDenied { source: e, .. } => e.service_error(),
+            Error::Graph(e) => e.service_error(),
+            Error::PermissionDenied { source, .. } => source.service_error(),
             _ => None,
         }
     }
@@ -451,7 +453,7 @@ impl SyncJobsClient {
                 Error::PermissionDenied {
                     operation: request.operation.name,
                     needs: graph_model::Permissions::of(request.operation),
-                    source: e,
+                    source: Box::new(e),
                 }
             } else {
                 Error::Graph(e)
