@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
-use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential};
+use graph_transport::{AccessToken, CredentialError, Secret};
 use serde::Deserialize;
 
 use crate::cache::TokenCache;
@@ -197,21 +196,13 @@ fn parse_cli_token(stdout: &[u8]) -> Result<AccessToken, CredentialError> {
     ))
 }
 
-#[async_trait]
-impl TokenCredential for AzureCliCredential {
-    async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
-        self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
-    }
-
-    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
-        self.cache.evict_token(scopes, token);
-    }
-}
+crate::cache::cached_credential!(AzureCliCredential);
 
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {
     use super::*;
+    use graph_transport::TokenCredential;
     use std::os::unix::fs::PermissionsExt;
 
     /// A fake `az` in a fresh directory: `script` is its shell body.

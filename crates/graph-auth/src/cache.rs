@@ -188,6 +188,34 @@ fn refresh_at(token: &AccessToken, now: SystemTime) -> SystemTime {
     token.expires_on.checked_sub(ahead).unwrap_or(now)
 }
 
+/// Implements `TokenCredential` for a credential that keeps its tokens in
+/// `self.cache` and gets new ones with `self.fetch(scopes)`: what every
+/// credential that calls an endpoint does.
+macro_rules! cached_credential {
+    ($ty:ty) => {
+        #[async_trait::async_trait]
+        impl graph_transport::TokenCredential for $ty {
+            async fn get_token<'a>(
+                &self,
+                scopes: &'a [&'a str],
+            ) -> Result<graph_transport::AccessToken, graph_transport::CredentialError> {
+                if scopes.is_empty() {
+                    return Err(graph_transport::CredentialError::Configuration(
+                        "no scope was requested".into(),
+                    ));
+                }
+                self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
+            }
+
+            fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &graph_transport::Secret) {
+                self.cache.evict_token(scopes, token);
+            }
+        }
+    };
+}
+
+pub(crate) use cached_credential;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
 use base64::Engine as _;
-use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential, Transport};
+use graph_transport::{AccessToken, CredentialError, Secret, Transport};
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use rustls_pki_types::pem::PemObject;
@@ -15,10 +14,10 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use url::Url;
 
 use crate::cache::TokenCache;
-use crate::client_secret::{CredentialOptions, check_tenant, request_token, token_url};
+use crate::client_secret::{
+    CredentialOptions, check_tenant, request_token_with_assertion, token_url,
+};
 
-/// The client assertion type of a JWT.
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// How long a client assertion is valid: long enough for one token request.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
 
@@ -168,16 +167,10 @@ impl ClientCertificateCredential {
 
     async fn fetch(&self, scopes: &[&str]) -> Result<AccessToken, CredentialError> {
         let assertion = self.assertion(SystemTime::now())?;
-        let form = [
-            ("client_id", self.client_id.as_str()),
-            ("client_assertion", assertion.expose()),
-            ("client_assertion_type", JWT_BEARER),
-            ("grant_type", "client_credentials"),
-        ];
-        request_token(
+        request_token_with_assertion(
             &*self.transport,
             &self.token_url,
-            &form,
+            &assertion,
             scopes,
             self.cache.now(),
             (&self.tenant_id, &self.client_id),
@@ -186,13 +179,4 @@ impl ClientCertificateCredential {
     }
 }
 
-#[async_trait]
-impl TokenCredential for ClientCertificateCredential {
-    async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
-        self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
-    }
-
-    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
-        self.cache.evict_token(scopes, token);
-    }
-}
+crate::cache::cached_credential!(ClientCertificateCredential);

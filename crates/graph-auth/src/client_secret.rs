@@ -4,12 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use graph_model::{NationalCloud, http};
 use graph_transport::{
-    AccessToken, CLIENT_REQUEST_ID, CredentialError, HttpRequest, HttpResponse, Secret,
-    TokenCredential, Transport, USER_AGENT_PRODUCT, secrets_allowed,
+    AccessToken, CLIENT_REQUEST_ID, CredentialError, HttpRequest, HttpResponse, Secret, Transport,
+    USER_AGENT_PRODUCT, secrets_allowed,
 };
 use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method};
@@ -143,6 +142,36 @@ impl ClientSecretCredential {
     }
 }
 
+/// The client assertion type of a JWT.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Asks for a token with a client assertion (a certificate-signed JWT, or
+/// a federated token) instead of a secret.
+pub(crate) async fn request_token_with_assertion(
+    transport: &dyn Transport,
+    token_url: &Url,
+    assertion: &Secret,
+    scopes: &[&str],
+    requested_at: SystemTime,
+    (tenant_id, client_id): (&str, &str),
+) -> Result<AccessToken, CredentialError> {
+    let form = [
+        ("client_id", client_id),
+        ("client_assertion", assertion.expose()),
+        ("client_assertion_type", JWT_BEARER),
+        ("grant_type", "client_credentials"),
+    ];
+    request_token(
+        transport,
+        token_url,
+        &form,
+        scopes,
+        requested_at,
+        (tenant_id, client_id),
+    )
+    .await
+}
+
 /// Posts a client-credentials form (plus `scope`) to `token_url` and reads
 /// the answer: what every credential that calls an Entra token endpoint
 /// does.
@@ -190,21 +219,7 @@ pub(crate) async fn request_token(
     read_token_response(&response, requested_at)
 }
 
-#[async_trait]
-impl TokenCredential for ClientSecretCredential {
-    async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
-        if scopes.is_empty() {
-            return Err(CredentialError::Configuration(
-                "no scope was requested".into(),
-            ));
-        }
-        self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
-    }
-
-    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
-        self.cache.evict_token(scopes, token);
-    }
-}
+crate::cache::cached_credential!(ClientSecretCredential);
 
 pub(crate) fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
     let ok = !tenant.is_empty()

@@ -6,11 +6,10 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use graph_model::http;
 use graph_transport::{
-    AccessToken, CLIENT_REQUEST_ID, CredentialError, HttpRequest, Secret, TokenCredential,
-    Transport, USER_AGENT_PRODUCT,
+    AccessToken, CLIENT_REQUEST_ID, CredentialError, HttpRequest, Secret, Transport,
+    USER_AGENT_PRODUCT,
 };
 use http::header::{ACCEPT, USER_AGENT};
 use http::{HeaderName, HeaderValue, Method};
@@ -271,16 +270,7 @@ impl ManagedIdentityCredential {
     }
 }
 
-#[async_trait]
-impl TokenCredential for ManagedIdentityCredential {
-    async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
-        self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
-    }
-
-    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
-        self.cache.evict_token(scopes, token);
-    }
-}
+crate::cache::cached_credential!(ManagedIdentityCredential);
 
 #[cfg(test)]
 mod tests {

@@ -5,15 +5,13 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use graph_transport::{AccessToken, CredentialError, Secret, TokenCredential, Transport};
+use graph_transport::{AccessToken, CredentialError, Secret, Transport};
 use url::Url;
 
 use crate::cache::TokenCache;
-use crate::client_secret::{CredentialOptions, check_tenant, request_token, token_url};
-
-/// The client assertion type of a JWT.
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+use crate::client_secret::{
+    CredentialOptions, check_tenant, request_token_with_assertion, token_url,
+};
 
 /// Exchanges the projected service account token in
 /// `AZURE_FEDERATED_TOKEN_FILE` for an Entra token. The file is read again
@@ -120,16 +118,10 @@ impl WorkloadIdentityCredential {
                 self.token_file.display()
             )));
         }
-        let form = [
-            ("client_id", self.client_id.as_str()),
-            ("client_assertion", assertion.expose()),
-            ("client_assertion_type", JWT_BEARER),
-            ("grant_type", "client_credentials"),
-        ];
-        request_token(
+        request_token_with_assertion(
             &*self.transport,
             &self.token_url,
-            &form,
+            &assertion,
             scopes,
             self.cache.now(),
             (&self.tenant_id, &self.client_id),
@@ -138,13 +130,4 @@ impl WorkloadIdentityCredential {
     }
 }
 
-#[async_trait]
-impl TokenCredential for WorkloadIdentityCredential {
-    async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
-        self.cache.get_or_fetch(scopes, || self.fetch(scopes)).await
-    }
-
-    fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
-        self.cache.evict_token(scopes, token);
-    }
-}
+crate::cache::cached_credential!(WorkloadIdentityCredential);
