@@ -359,6 +359,7 @@ pub(crate) fn read_token_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use graph_transport::TokenCredential;
     use graph_transport::{MockTransport, RequestSent, TransportError, TransportErrorKind};
     use http::{HeaderMap, StatusCode};
     use std::sync::atomic::{AtomicUsize, Ordering};
