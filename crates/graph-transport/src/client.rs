@@ -231,11 +231,7 @@ impl GraphClient {
         };
         let url = Url::parse(link).map_err(|e| invalid(e.to_string()))?;
         let root = Url::parse(self.inner.cloud.graph_root()).map_err(|e| invalid(e.to_string()))?;
-        let same_origin = url.scheme() == root.scheme()
-            && url.host_str().map(str::to_ascii_lowercase)
-                == root.host_str().map(str::to_ascii_lowercase)
-            && url.port_or_known_default() == root.port_or_known_default();
-        if !same_origin {
+        if !same_origin(&url, &root) {
             return Err(invalid(format!(
                 "the next page link leads away from the configured Graph host {}",
                 self.inner.cloud.graph_root()
@@ -455,10 +451,7 @@ fn follow_redirect(
     if http.url.scheme() == "https" && next.scheme() != "https" {
         return Err(refuse(location, "a redirect from https to http is refused"));
     }
-    let same_origin = next.scheme() == http.url.scheme()
-        && next.host_str().map(str::to_ascii_lowercase)
-            == http.url.host_str().map(str::to_ascii_lowercase)
-        && next.port_or_known_default() == http.url.port_or_known_default();
+    let same_origin = same_origin(&next, &http.url);
     if !same_origin {
         for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
             http.headers.remove(name);
@@ -528,6 +521,14 @@ fn with_attempts(mut err: Error, attempts: u32) -> Error {
         e.attempts = attempts;
     }
     err
+}
+
+/// Whether two URLs share scheme, host (compared case-insensitively) and
+/// port: the line a token, cookie or proxy credential never crosses.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Whether `url` is on a loopback host.

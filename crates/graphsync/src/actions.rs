@@ -12,13 +12,13 @@ use graph_model::{
     ValidateCredentialsBody, requests,
 };
 use serde::Serialize;
-use sync_jobs::{Outcome, SyncJobsClient};
+use sync_jobs::{Outcome, StartOptions, SyncJobsClient};
 
 use crate::commands::what_if;
 use crate::config::{Conn, Settings};
 use crate::report::render;
 use crate::table::{Table, job_summary, provision_summary};
-use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, Owner, Target};
+use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, Owner, StartArgs, Target};
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -327,6 +327,55 @@ fn run(result: Result<u8, u8>) -> u8 {
 }
 
 // ---------------------------------------------------------------- commands
+
+/// `graphsync start`.
+pub(crate) async fn start(args: StartArgs, conn: Conn) -> u8 {
+    run(async {
+        let ctx = Ctx::new(conn)?;
+        let job = job_ref(&args.target)?;
+        let mut options = StartOptions::version(args.target.version());
+        options.client_request_id = args.client_request_id.clone();
+        if args.what_if {
+            let jobs = ctx.settings.offline_client().map_err(|e| {
+                eprint!("{}", render(&e, "start"));
+                EXIT_USAGE
+            })?;
+            let req = jobs
+                .start_request(&job, &options)
+                .map_err(|e| e.to_string());
+            return ctx.what_if("Start", &job.to_string(), req);
+        }
+        let jobs = ctx.client(args.target.version())?;
+        let outcome = jobs
+            .start_with(&job, &options)
+            .await
+            .map_err(failed("start"))?;
+        if let Some(result) = &outcome.result {
+            print_json(result);
+        }
+        if outcome.verified {
+            eprintln!(
+                "started {job} (the answer was lost; reading the job confirmed it is running)"
+            );
+        } else {
+            let reason = if outcome.status == 204 {
+                "No Content"
+            } else {
+                "OK"
+            };
+            eprintln!(
+                "started {job} ({} {reason}, request-id {})",
+                outcome.status,
+                outcome.request_id.as_deref().unwrap_or("none")
+            );
+        }
+        if args.pass_thru {
+            println!("true");
+        }
+        Ok(EXIT_OK)
+    }
+    .await)
+}
 
 /// `graphsync get`.
 pub(crate) async fn get(args: GetArgs, conn: Conn) -> u8 {

@@ -7,111 +7,11 @@ use graph_model::{JobRef, NationalCloud, SynchronizationJob};
 use graph_transport::HttpRequest;
 use http::header::AUTHORIZATION;
 use sync_emulator::{Emulator, EmulatorOptions, Seed};
-use sync_jobs::{StartOptions, SyncJobsClient};
+use sync_jobs::StartOptions;
 
 use crate::config::{Conn, Settings};
 use crate::report::render;
-use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, EmulatorArgs, StartArgs};
-
-fn settings() -> Result<Settings, u8> {
-    Settings::from_env(|k| std::env::var(k).ok()).map_err(|e| {
-        eprint!("{}", render(&e, ""));
-        EXIT_USAGE
-    })
-}
-
-fn job_ref(target: &crate::Target) -> Result<JobRef, u8> {
-    target.job_ref().map_err(|e| {
-        eprintln!("error: {e}");
-        EXIT_USAGE
-    })
-}
-
-fn client(settings: &Settings, conn: Conn) -> Result<SyncJobsClient, u8> {
-    settings.jobs_client(conn).map_err(|e| {
-        eprint!("{}", render(&e, ""));
-        EXIT_USAGE
-    })
-}
-
-/// `graphsync start`.
-pub(crate) async fn start(args: StartArgs, conn: Conn) -> u8 {
-    exit_code(start_inner(args, conn).await)
-}
-
-/// Commands stop at the first failure with `?`; either way the value is the
-/// exit status.
-fn exit_code(result: Result<u8, u8>) -> u8 {
-    match result {
-        Ok(code) | Err(code) => code,
-    }
-}
-
-async fn start_inner(args: StartArgs, conn: Conn) -> Result<u8, u8> {
-    let settings = settings()?;
-    let job = job_ref(&args.target)?;
-    let mut options = StartOptions::version(args.target.version());
-    options.client_request_id = args.client_request_id.clone();
-
-    if args.what_if {
-        let offline = settings.offline_client().map_err(|e| {
-            eprint!("{}", render(&e, "start"));
-            EXIT_USAGE
-        })?;
-        let prepared = offline.start_request(&job, &options).and_then(|req| {
-            offline
-                .graph()
-                .prepare(&req)
-                .map_err(sync_jobs::Error::from)
-        });
-        return match prepared {
-            Ok(http) => {
-                print!("{}", what_if("Start", &job.to_string(), &http));
-                Ok(EXIT_OK)
-            }
-            Err(e) => {
-                eprint!("{}", render(&e, "start"));
-                Err(EXIT_USAGE)
-            }
-        };
-    }
-
-    let jobs = client(&settings, conn)?;
-    match jobs.start_with(&job, &options).await {
-        Ok(outcome) => {
-            if let Some(result) = &outcome.result {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(result).unwrap_or_default()
-                );
-            }
-            if outcome.verified {
-                eprintln!(
-                    "started {job} (the answer was lost; reading the job confirmed it is running)"
-                );
-            } else {
-                eprintln!(
-                    "started {job} ({} {}, request-id {})",
-                    outcome.status,
-                    if outcome.status == 204 {
-                        "No Content"
-                    } else {
-                        "OK"
-                    },
-                    outcome.request_id.as_deref().unwrap_or("none")
-                );
-            }
-            if args.pass_thru {
-                println!("true");
-            }
-            Ok(EXIT_OK)
-        }
-        Err(e) => {
-            eprint!("{}", render(&e, "start"));
-            Err(EXIT_FAILED)
-        }
-    }
-}
+use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, EmulatorArgs};
 
 /// The what-if text: the operation, then the request exactly as it would
 /// go out, with the bearer token replaced by a placeholder.

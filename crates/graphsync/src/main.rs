@@ -352,7 +352,7 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Start(args) => commands::start(args, conn).await,
+            Command::Start(args) => actions::start(args, conn).await,
             Command::Get(args) => actions::get(args, conn).await,
             Command::Pause(args) => actions::simple(args, conn, "pause").await,
             Command::Delete(args) => actions::simple(args, conn, "delete").await,

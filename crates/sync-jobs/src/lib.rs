@@ -314,12 +314,8 @@ impl SyncJobsClient {
     /// # Errors
     /// [`Error::InvalidOption`] when `id` cannot be sent as a header.
     pub fn with_client_request_id(&self, id: &str) -> Result<Self, Error> {
-        let value = HeaderValue::from_str(id).map_err(|_| Error::InvalidOption {
-            option: "client request id",
-            reason: format!("{id:?} cannot be sent as a header"),
-        })?;
         Ok(SyncJobsClient {
-            client_request_id: Some(value),
+            client_request_id: Some(client_request_id_header(id)?),
             ..self.clone()
         })
     }
@@ -481,13 +477,19 @@ fn is_running(job: &SynchronizationJob) -> bool {
     matches!(job.status.code, Some(Code::Active | Code::NotRun))
 }
 
+/// A `client-request-id` as a header value, or why it cannot be one.
+fn client_request_id_header(id: &str) -> Result<HeaderValue, Error> {
+    HeaderValue::from_str(id).map_err(|_| Error::InvalidOption {
+        option: "client request id",
+        reason: format!("{id:?} cannot be sent as a header"),
+    })
+}
+
 fn set_client_request_id(request: &mut Request, id: Option<&str>) -> Result<(), Error> {
     if let Some(id) = id {
-        let value = HeaderValue::from_str(id).map_err(|_| Error::InvalidOption {
-            option: "client request id",
-            reason: format!("{id:?} cannot be sent as a header"),
-        })?;
-        request.headers.insert(CLIENT_REQUEST_ID.clone(), value);
+        request
+            .headers
+            .insert(CLIENT_REQUEST_ID.clone(), client_request_id_header(id)?);
     }
     Ok(())
 }
