@@ -11,12 +11,9 @@ use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use url::Url;
 
 use crate::cache::TokenCache;
-use crate::client_secret::{
-    CredentialOptions, check_tenant, request_token_with_assertion, token_url,
-};
+use crate::client_secret::{CredentialOptions, TokenEndpoint};
 
 /// How long a client assertion is valid: long enough for one token request.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
@@ -24,22 +21,17 @@ const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
 /// Gets app-only tokens by signing a client assertion with a certificate's
 /// RSA key (RS256, with the certificate's SHA-256 thumbprint as `x5t#S256`).
 pub struct ClientCertificateCredential {
-    tenant_id: String,
-    client_id: String,
+    endpoint: TokenEndpoint,
     key: Arc<RsaKeyPair>,
     thumbprint: String,
-    token_url: Url,
-    transport: Arc<dyn Transport>,
     cache: TokenCache,
 }
 
 impl fmt::Debug for ClientCertificateCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCertificateCredential")
-            .field("tenant_id", &self.tenant_id)
-            .field("client_id", &self.client_id)
+            .field("endpoint", &self.endpoint)
             .field("x5t#S256", &self.thumbprint)
-            .field("token_url", &self.token_url.as_str())
             .finish_non_exhaustive()
     }
 }
@@ -82,22 +74,11 @@ impl ClientCertificateCredential {
         }
         .map_err(|e| bad(&format!("holds a key ring rejects: {e}")))?;
         let thumbprint = b64(ring::digest::digest(&ring::digest::SHA256, cert.as_ref()).as_ref());
-        let tenant_id = tenant_id.into();
-        let client_id = client_id.into();
-        check_tenant(&tenant_id)?;
-        if client_id.trim().is_empty() {
-            return Err(CredentialError::Configuration(
-                "the client id is empty".into(),
-            ));
-        }
-        let token_url = token_url(&options, &tenant_id)?;
+        let endpoint = TokenEndpoint::new(tenant_id.into(), client_id.into(), transport, &options)?;
         Ok(ClientCertificateCredential {
-            tenant_id,
-            client_id,
+            endpoint,
             key: Arc::new(key),
             thumbprint,
-            token_url,
-            transport,
             cache: TokenCache::new(),
         })
     }
@@ -140,9 +121,9 @@ impl ClientCertificateCredential {
             .as_secs();
         let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t#S256": self.thumbprint});
         let claims = serde_json::json!({
-            "aud": self.token_url.as_str(),
-            "iss": self.client_id,
-            "sub": self.client_id,
+            "aud": self.endpoint.url().as_str(),
+            "iss": self.endpoint.client_id(),
+            "sub": self.endpoint.client_id(),
             "jti": uuid::Uuid::new_v4().hyphenated().to_string(),
             "nbf": secs,
             "iat": secs,
@@ -167,15 +148,9 @@ impl ClientCertificateCredential {
 
     async fn fetch(&self, scopes: &[&str]) -> Result<AccessToken, CredentialError> {
         let assertion = self.assertion(SystemTime::now())?;
-        request_token_with_assertion(
-            &*self.transport,
-            &self.token_url,
-            &assertion,
-            scopes,
-            self.cache.now(),
-            (&self.tenant_id, &self.client_id),
-        )
-        .await
+        self.endpoint
+            .request_with_assertion(&assertion, scopes, self.cache.now())
+            .await
     }
 }
 

@@ -50,22 +50,112 @@ impl CredentialOptions {
 /// whatever that transport does (proxying, recording, the emulator in tests)
 /// covers tokens too.
 pub struct ClientSecretCredential {
-    tenant_id: String,
-    client_id: String,
+    endpoint: TokenEndpoint,
     secret: Secret,
-    token_url: Url,
-    transport: Arc<dyn Transport>,
     cache: TokenCache,
 }
 
 impl fmt::Debug for ClientSecretCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientSecretCredential")
+            .field("endpoint", &self.endpoint)
+            .field("secret", &self.secret)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An app registration's token endpoint: who asks (tenant and client) and
+/// where, sending through which transport. What every credential that
+/// calls `{authority}/{tenant}/oauth2/v2.0/token` shares.
+pub(crate) struct TokenEndpoint {
+    tenant_id: String,
+    client_id: String,
+    url: Url,
+    transport: Arc<dyn Transport>,
+}
+
+impl fmt::Debug for TokenEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenEndpoint")
             .field("tenant_id", &self.tenant_id)
             .field("client_id", &self.client_id)
-            .field("secret", &self.secret)
-            .field("token_url", &self.token_url.as_str())
-            .finish_non_exhaustive()
+            .field("url", &self.url.as_str())
+            .finish()
+    }
+}
+
+impl TokenEndpoint {
+    /// The endpoint of `tenant_id` in `options.cloud`, for `client_id`.
+    ///
+    /// # Errors
+    /// [`CredentialError::Configuration`] for an invalid tenant, an empty
+    /// client id, or an authority a secret may not go to.
+    pub(crate) fn new(
+        tenant_id: String,
+        client_id: String,
+        transport: Arc<dyn Transport>,
+        options: &CredentialOptions,
+    ) -> Result<Self, CredentialError> {
+        check_tenant(&tenant_id)?;
+        if client_id.trim().is_empty() {
+            return Err(CredentialError::Configuration(
+                "the client id is empty".into(),
+            ));
+        }
+        let url = token_url(options, &tenant_id)?;
+        Ok(TokenEndpoint {
+            tenant_id,
+            client_id,
+            url,
+            transport,
+        })
+    }
+
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    pub(crate) fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Asks for a token with the client credentials grant; `proof` is the
+    /// secret or the client assertion.
+    pub(crate) async fn request(
+        &self,
+        proof: &[(&str, &str)],
+        scopes: &[&str],
+        requested_at: SystemTime,
+    ) -> Result<AccessToken, CredentialError> {
+        let mut form = vec![
+            ("client_id", self.client_id.as_str()),
+            ("grant_type", "client_credentials"),
+        ];
+        form.extend_from_slice(proof);
+        request_token(
+            &*self.transport,
+            &self.url,
+            &form,
+            scopes,
+            requested_at,
+            (&self.tenant_id, &self.client_id),
+        )
+        .await
+    }
+
+    /// Asks for a token with a client assertion (a certificate-signed JWT,
+    /// or a federated token) instead of a secret.
+    pub(crate) async fn request_with_assertion(
+        &self,
+        assertion: &Secret,
+        scopes: &[&str],
+        requested_at: SystemTime,
+    ) -> Result<AccessToken, CredentialError> {
+        let proof = [
+            ("client_assertion", assertion.expose()),
+            ("client_assertion_type", JWT_BEARER),
+        ];
+        self.request(&proof, scopes, requested_at).await
     }
 }
 
@@ -83,27 +173,16 @@ impl ClientSecretCredential {
         transport: Arc<dyn Transport>,
         options: CredentialOptions,
     ) -> Result<Self, CredentialError> {
-        let tenant_id = tenant_id.into();
-        let client_id = client_id.into();
+        let endpoint = TokenEndpoint::new(tenant_id.into(), client_id.into(), transport, &options)?;
         let secret = secret.into();
-        check_tenant(&tenant_id)?;
-        if client_id.trim().is_empty() {
-            return Err(CredentialError::Configuration(
-                "the client id is empty".into(),
-            ));
-        }
         if secret.is_empty() {
             return Err(CredentialError::Configuration(
                 "the client secret is empty".into(),
             ));
         }
-        let token_url = token_url(&options, &tenant_id)?;
         Ok(ClientSecretCredential {
-            tenant_id,
-            client_id,
+            endpoint,
             secret,
-            token_url,
-            transport,
             cache: TokenCache::new(),
         })
     }
@@ -116,7 +195,7 @@ impl ClientSecretCredential {
 
     /// The token endpoint this credential calls.
     pub fn token_url(&self) -> &Url {
-        &self.token_url
+        self.endpoint.url()
     }
 
     /// Drops the cached token for `scopes`, so the next call fetches a new one.
@@ -125,57 +204,20 @@ impl ClientSecretCredential {
     }
 
     async fn fetch(&self, scopes: &[&str]) -> Result<AccessToken, CredentialError> {
-        let form = [
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.secret.expose()),
-            ("grant_type", "client_credentials"),
-        ];
-        request_token(
-            &*self.transport,
-            &self.token_url,
-            &form,
-            scopes,
-            self.cache.now(),
-            (&self.tenant_id, &self.client_id),
-        )
-        .await
+        let proof = [("client_secret", self.secret.expose())];
+        self.endpoint
+            .request(&proof, scopes, self.cache.now())
+            .await
     }
 }
 
 /// The client assertion type of a JWT.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// Asks for a token with a client assertion (a certificate-signed JWT, or
-/// a federated token) instead of a secret.
-pub(crate) async fn request_token_with_assertion(
-    transport: &dyn Transport,
-    token_url: &Url,
-    assertion: &Secret,
-    scopes: &[&str],
-    requested_at: SystemTime,
-    (tenant_id, client_id): (&str, &str),
-) -> Result<AccessToken, CredentialError> {
-    let form = [
-        ("client_id", client_id),
-        ("client_assertion", assertion.expose()),
-        ("client_assertion_type", JWT_BEARER),
-        ("grant_type", "client_credentials"),
-    ];
-    request_token(
-        transport,
-        token_url,
-        &form,
-        scopes,
-        requested_at,
-        (tenant_id, client_id),
-    )
-    .await
-}
-
 /// Posts a client-credentials form (plus `scope`) to `token_url` and reads
 /// the answer: what every credential that calls an Entra token endpoint
 /// does.
-pub(crate) async fn request_token(
+async fn request_token(
     transport: &dyn Transport,
     token_url: &Url,
     form: &[(&str, &str)],
@@ -221,7 +263,7 @@ pub(crate) async fn request_token(
 
 crate::cache::cached_credential!(ClientSecretCredential);
 
-pub(crate) fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
+fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
     let ok = !tenant.is_empty()
         && tenant
             .bytes()
@@ -236,7 +278,7 @@ pub(crate) fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
     }
 }
 
-pub(crate) fn token_url(options: &CredentialOptions, tenant: &str) -> Result<Url, CredentialError> {
+fn token_url(options: &CredentialOptions, tenant: &str) -> Result<Url, CredentialError> {
     let text = format!(
         "{}/{tenant}/oauth2/v2.0/token",
         options.cloud.authority_host()

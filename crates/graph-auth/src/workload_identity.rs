@@ -6,32 +6,24 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use graph_transport::{AccessToken, CredentialError, Secret, Transport};
-use url::Url;
 
 use crate::cache::TokenCache;
-use crate::client_secret::{
-    CredentialOptions, check_tenant, request_token_with_assertion, token_url,
-};
+use crate::client_secret::{CredentialOptions, TokenEndpoint};
 
 /// Exchanges the projected service account token in
 /// `AZURE_FEDERATED_TOKEN_FILE` for an Entra token. The file is read again
 /// on every refresh, because the cluster rotates it.
 pub struct WorkloadIdentityCredential {
-    tenant_id: String,
-    client_id: String,
+    endpoint: TokenEndpoint,
     token_file: PathBuf,
-    token_url: Url,
-    transport: Arc<dyn Transport>,
     cache: TokenCache,
 }
 
 impl fmt::Debug for WorkloadIdentityCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WorkloadIdentityCredential")
-            .field("tenant_id", &self.tenant_id)
-            .field("client_id", &self.client_id)
+            .field("endpoint", &self.endpoint)
             .field("token_file", &self.token_file)
-            .field("token_url", &self.token_url.as_str())
             .finish_non_exhaustive()
     }
 }
@@ -50,22 +42,15 @@ impl WorkloadIdentityCredential {
         transport: Arc<dyn Transport>,
         options: CredentialOptions,
     ) -> Result<Self, CredentialError> {
-        let tenant_id = tenant_id.into();
-        let client_id = client_id.into();
         let token_file = token_file.into();
-        check_tenant(&tenant_id)?;
-        if client_id.trim().is_empty() || token_file.as_os_str().is_empty() {
+        if token_file.as_os_str().is_empty() {
             return Err(CredentialError::Configuration(
-                "workload identity needs a client id and a token file".into(),
+                "workload identity needs a token file".into(),
             ));
         }
-        let token_url = token_url(&options, &tenant_id)?;
         Ok(WorkloadIdentityCredential {
-            tenant_id,
-            client_id,
+            endpoint: TokenEndpoint::new(tenant_id.into(), client_id.into(), transport, &options)?,
             token_file,
-            token_url,
-            transport,
             cache: TokenCache::new(),
         })
     }
@@ -118,15 +103,9 @@ impl WorkloadIdentityCredential {
                 self.token_file.display()
             )));
         }
-        request_token_with_assertion(
-            &*self.transport,
-            &self.token_url,
-            &assertion,
-            scopes,
-            self.cache.now(),
-            (&self.tenant_id, &self.client_id),
-        )
-        .await
+        self.endpoint
+            .request_with_assertion(&assertion, scopes, self.cache.now())
+            .await
     }
 }
 
