@@ -3,7 +3,6 @@
 //! the local endpoint App Service and Functions provide.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use graph_model::http;
@@ -145,12 +144,9 @@ impl ManagedIdentityCredential {
         transport: Arc<dyn Transport>,
     ) -> Result<Self, CredentialError> {
         let endpoint = source.endpoint();
-        let local = match endpoint.host() {
-            Some(Host::Ipv4(ip)) => ip.is_loopback() || ip.is_link_local(),
-            Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            None => false,
-        };
+        // Loopback as the pipeline defines it, plus IMDS's link-local range.
+        let local = graph_transport::is_loopback(endpoint)
+            || matches!(endpoint.host(), Some(Host::Ipv4(ip)) if ip.is_link_local());
         if endpoint.scheme() != "https" && !(endpoint.scheme() == "http" && local) {
             return Err(CredentialError::Configuration(format!(
                 "the managed identity endpoint {endpoint} must be https, or http on a loopback or link-local host"

@@ -770,7 +770,11 @@ const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
 /// Checks a client assertion: one that names a certificate thumbprint
 /// (`x5t#S256`) must be signed by a certificate registered for the client
 /// and carry `aud` = the token endpoint, `iss` = `sub` = the client id;
-/// any other is a federated (workload identity) assertion.
+/// any other is a federated (workload identity) assertion, whose `sub` must
+/// be a federated subject of the client and `aud` the token-exchange
+/// audience. The issuer of a federated assertion keeps its signing keys
+/// outside the emulator (a Kubernetes cluster), so only its claims are
+/// checked. Both must be within their time range.
 fn check_assertion(
     jwt: &str,
     client: &crate::seed::ClientSeed,
@@ -784,71 +788,59 @@ fn check_assertion(
     let [header, payload, signature] = parts.as_slice() else {
         return Err(malformed());
     };
-    let header: serde_json::Value = b64
-        .decode(header)
-        .ok()
-        .and_then(|h| serde_json::from_slice(&h).ok())
-        .ok_or_else(malformed)?;
-    let Some(thumbprint) = header["x5t#S256"].as_str() else {
-        return check_federated_assertion(jwt, client, now);
+    let decode = |part: &str| -> Result<serde_json::Value, (u32, String)> {
+        b64.decode(part.trim_end_matches('='))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(malformed)
     };
-    if header["alg"] != "RS256" {
-        return Err((
-            700027,
-            "The client assertion must be signed with RS256.".to_owned(),
-        ));
-    }
-    let signature = b64.decode(signature).map_err(|_| malformed())?;
-    let message = format!("{}.{}", parts[0], parts[1]);
-    let registered = client.certificates.iter().find_map(|pem| {
-        use rustls_pki_types::pem::PemObject as _;
-        let der = rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).ok()?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
-        (b64.encode(digest.as_ref()) == thumbprint).then_some(der)
-    });
-    let Some(der) = registered else {
-        return Err((
-            700027,
-            format!(
-                "Client assertion failed signature validation: the certificate with thumbprint '{thumbprint}' is not registered for this application."
-            ),
-        ));
+    let header = decode(header)?;
+    let claims = decode(payload)?;
+    let nbf_skew = match header["x5t#S256"].as_str() {
+        Some(thumbprint) => {
+            let message = format!("{}.{}", parts[0], parts[1]);
+            check_certificate_signature(&header, thumbprint, &message, signature, client)?;
+            if claims["aud"].as_str() != Some(token_url) {
+                return Err((
+                    700212,
+                    format!(
+                        "The client assertion audience must be the token endpoint {token_url}."
+                    ),
+                ));
+            }
+            if claims["iss"].as_str() != Some(client.client_id.as_str())
+                || claims["sub"].as_str() != Some(client.client_id.as_str())
+            {
+                return Err((
+                    700023,
+                    "The client assertion's iss and sub must be the client id.".to_owned(),
+                ));
+            }
+            // A signing client's clock may run a little ahead.
+            300
+        }
+        None => {
+            let audience_ok = match &claims["aud"] {
+                serde_json::Value::String(a) => a == TOKEN_EXCHANGE_AUDIENCE,
+                serde_json::Value::Array(list) => list.iter().any(|a| a == TOKEN_EXCHANGE_AUDIENCE),
+                _ => false,
+            };
+            let subject = claims["sub"].as_str().unwrap_or("");
+            if !audience_ok || !client.federated_subjects.iter().any(|s| s == subject) {
+                return Err((
+                    70021,
+                    format!(
+                        "No matching federated identity record found for presented assertion subject '{subject}'."
+                    ),
+                ));
+            }
+            0
+        }
     };
-    let cert = webpki::EndEntityCert::try_from(&der).map_err(|_| malformed())?;
-    cert.verify_signature(
-        webpki::ring::RSA_PKCS1_2048_8192_SHA256,
-        message.as_bytes(),
-        &signature,
-    )
-    .map_err(|_| {
-        (
-            700027,
-            "Client assertion failed signature validation.".to_owned(),
-        )
-    })?;
-    let claims: serde_json::Value = b64
-        .decode(payload)
-        .ok()
-        .and_then(|p| serde_json::from_slice(&p).ok())
-        .ok_or_else(malformed)?;
-    if claims["aud"].as_str() != Some(token_url) {
-        return Err((
-            700212,
-            format!("The client assertion audience must be the token endpoint {token_url}."),
-        ));
-    }
-    if claims["iss"].as_str() != Some(client.client_id.as_str())
-        || claims["sub"].as_str() != Some(client.client_id.as_str())
-    {
-        return Err((
-            700023,
-            "The client assertion's iss and sub must be the client id.".to_owned(),
-        ));
-    }
     let now = now.unix_timestamp();
     let exp = claims["exp"].as_i64().unwrap_or(0);
     let nbf = claims["nbf"].as_i64().unwrap_or(i64::MIN);
-    if now >= exp || now + 300 < nbf {
+    if now >= exp || now + nbf_skew < nbf {
         return Err((
             700024,
             "Client assertion is not within its valid time range.".to_owned(),
@@ -857,52 +849,48 @@ fn check_assertion(
     Ok(())
 }
 
-/// Checks a federated (workload identity) assertion: its `sub` must be a
-/// federated subject of the client, its `aud` the token-exchange audience,
-/// and it must be within its `nbf`..`exp`. The issuer's signing keys live
-/// outside the emulator (a Kubernetes cluster), so the signature is not
-/// checked; the claims are.
-fn check_federated_assertion(
-    jwt: &str,
+/// Checks an RS256 signature over `message` with the registered
+/// certificate whose SHA-256 thumbprint is `thumbprint`.
+fn check_certificate_signature(
+    header: &serde_json::Value,
+    thumbprint: &str,
+    message: &str,
+    signature: &str,
     client: &crate::seed::ClientSeed,
-    now: OffsetDateTime,
 ) -> Result<(), (u32, String)> {
     use base64::Engine as _;
-    let malformed = || (50027, "The client assertion is not a valid JWT.".to_owned());
-    let mut parts = jwt.split('.');
-    let (Some(_header), Some(payload), Some(_signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed());
-    };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| malformed())?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
-    let audience_ok = match &claims["aud"] {
-        serde_json::Value::String(a) => a == TOKEN_EXCHANGE_AUDIENCE,
-        serde_json::Value::Array(list) => list.iter().any(|a| a == TOKEN_EXCHANGE_AUDIENCE),
-        _ => false,
-    };
-    let subject = claims["sub"].as_str().unwrap_or("");
-    if !audience_ok || !client.federated_subjects.iter().any(|s| s == subject) {
-        return Err((
-            70021,
-            format!(
-                "No matching federated identity record found for presented assertion subject '{subject}'."
-            ),
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let refused = |text: String| (700027, text);
+    if header["alg"] != "RS256" {
+        return Err(refused(
+            "The client assertion must be signed with RS256.".to_owned(),
         ));
     }
-    let now = now.unix_timestamp();
-    let exp = claims["exp"].as_i64().unwrap_or(0);
-    let nbf = claims["nbf"].as_i64().unwrap_or(i64::MIN);
-    if now >= exp || now < nbf {
-        return Err((
-            700024,
-            "Client assertion is not within its valid time range.".to_owned(),
-        ));
-    }
-    Ok(())
+    let signature = b64
+        .decode(signature)
+        .map_err(|_| refused("The client assertion's signature is not base64url.".to_owned()))?;
+    let registered = client.certificates.iter().find_map(|pem| {
+        use rustls_pki_types::pem::PemObject as _;
+        let der = rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).ok()?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+        (b64.encode(digest.as_ref()) == thumbprint).then_some(der)
+    });
+    let Some(der) = registered else {
+        return Err(refused(format!(
+            "Client assertion failed signature validation: the certificate with thumbprint '{thumbprint}' is not registered for this application."
+        )));
+    };
+    webpki::EndEntityCert::try_from(&der)
+        .ok()
+        .and_then(|cert| {
+            cert.verify_signature(
+                webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+                message.as_bytes(),
+                &signature,
+            )
+            .ok()
+        })
+        .ok_or_else(|| refused("Client assertion failed signature validation.".to_owned()))
 }
 
 // ---------------------------------------------------------------- managed identity
