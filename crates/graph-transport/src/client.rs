@@ -354,10 +354,9 @@ impl GraphClient {
         token: Option<&AccessToken>,
         attempt: u32,
     ) -> Result<HttpResponse, Error> {
+        // prepare() checked the URL; a redirect keeps the token only on the
+        // same origin, so the check still holds and is not repeated per try.
         if let Some(token) = token {
-            // The URL may have changed (a redirect on the same origin):
-            // check again that a token may go there.
-            check_scheme(&http.url, self.inner.allow_http_loopback)?;
             let mut bearer = HeaderValue::try_from(format!("Bearer {}", token.token.expose()))
                 .map_err(|_| {
                     Error::Credential(CredentialError::InvalidResponse(
