@@ -19,6 +19,10 @@
 //!   managed identity, then the Azure CLI; the first that signs in is kept,
 //!   and a failure lists why each link failed.
 //!
+//! - With feature `azure-identity`: `AzureIdentityCredential` uses any
+//!   credential of the Azure SDK for Rust (`azure_identity` 1.x) as ours,
+//!   and `AzureCoreCredential` lends ours to Azure SDK clients.
+//!
 //! Every credential that calls a token endpoint sends through a
 //! [`Transport`](graph_transport::Transport), the same one Graph calls use,
 //! and keeps its tokens in a [`TokenCache`]: refreshed five minutes before
@@ -46,6 +50,8 @@
 //! ```
 
 mod azure_cli;
+#[cfg(feature = "azure-identity")]
+mod azure_identity;
 mod cache;
 mod chain;
 mod client_certificate;
@@ -55,6 +61,8 @@ mod static_token;
 mod workload_identity;
 
 pub use azure_cli::{AZURE_CLI_TIMEOUT, AzureCliCredential};
+#[cfg(feature = "azure-identity")]
+pub use azure_identity::{AzureCoreCredential, AzureIdentityCredential};
 pub use cache::{Clock, REFRESH_AHEAD, TokenCache};
 pub use chain::{DefaultCredential, EnvironmentCredential, MANAGED_IDENTITY_PROBE};
 pub use client_certificate::ClientCertificateCredential;

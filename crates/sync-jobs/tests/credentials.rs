@@ -435,3 +435,86 @@ async fn ten_thousand_concurrent_calls_on_a_cold_cache_make_one_token_request() 
     );
     assert_eq!(emu.stats().token_requests, 1);
 }
+
+/// Runs the Azure SDK's commands with `PATH` set to one directory, so a
+/// fake `az` answers without touching the process's environment.
+#[cfg(unix)]
+#[derive(Debug)]
+struct PathExecutor(std::path::PathBuf);
+
+#[cfg(unix)]
+#[async_trait::async_trait]
+impl azure_identity::Executor for PathExecutor {
+    async fn run(
+        &self,
+        program: &std::ffi::OsStr,
+        args: &[&std::ffi::OsStr],
+    ) -> std::io::Result<std::process::Output> {
+        tokio::process::Command::new(program)
+            .args(args)
+            .env("PATH", &self.0)
+            .output()
+            .await
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_azure_identity_credential_signs_graphsync_in() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
+    let scope = format!("{}/.default", emu.graph_url().trim_end_matches('/'));
+    // A token the emulator issued, handed out by a fake `az` the way the
+    // real one hands out the signed-in account's.
+    let issued = ClientSecretCredential::new(
+        emu.tenant_id(),
+        default_ids::OPERATOR_CLIENT_ID,
+        default_ids::OPERATOR_CLIENT_SECRET,
+        transport(),
+        options(&emu),
+    )
+    .unwrap()
+    .get_token(&[&scope])
+    .await
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("graphsync-azid-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let az = dir.join("az");
+    let expires = issued
+        .expires_on
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    std::fs::write(
+        &az,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{args}'\nprintf '%s' '{{\"accessToken\":\"{token}\",\"expiresOn\":\"2099-01-01 00:00:00.000000\",\"expires_on\":{expires},\"tokenType\":\"Bearer\"}}'\n",
+            args = dir.join("args").display(),
+            token = issued.token.expose(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let azure =
+        azure_identity::AzureCliCredential::new(Some(azure_identity::AzureCliCredentialOptions {
+            executor: Some(Arc::new(PathExecutor(dir.clone()))),
+            ..Default::default()
+        }))
+        .unwrap();
+    let ours = Arc::new(graph_auth::AzureIdentityCredential::new(azure));
+    let outcome = jobs_with(&emu, ours.clone())
+        .start(&paused())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, 204);
+    // The Azure SDK asked az for exactly our cloud's scope.
+    let args = std::fs::read_to_string(dir.join("args")).unwrap();
+    assert!(args.contains(&format!("--scope {scope}")), "{args}");
+    // The expiry came through, so the token is cached rather than fetched
+    // on every call.
+    std::fs::remove_file(&az).unwrap();
+    jobs_with(&emu, ours).get(&paused()).await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
