@@ -481,10 +481,10 @@ impl<'a> Ctx<'a> {
             }
         }
         while let Some(t) = stack.pop() {
-            if let Some(Kind::Struct(s)) = ctx.kind(&t) {
-                if ctx.input.insert(s.name.clone()) {
-                    stack.extend(s.props.iter().map(|p| p.ty.name.clone()));
-                }
+            if let Some(Kind::Struct(s)) = ctx.kind(&t)
+                && ctx.input.insert(s.name.clone())
+            {
+                stack.extend(s.props.iter().map(|p| p.ty.name.clone()));
             }
         }
         for s in spec.complex.iter().chain(&spec.entities) {
@@ -580,10 +580,10 @@ impl<'a> Ctx<'a> {
 
     fn all_props(&self, s: &'a StructType) -> Vec<&'a Prop> {
         let mut props = Vec::new();
-        if let Some(base) = &s.base {
-            if let Some(Kind::Struct(b)) = self.kind(base) {
-                props.extend(self.all_props(b));
-            }
+        if let Some(base) = &s.base
+            && let Some(Kind::Struct(b)) = self.kind(base)
+        {
+            props.extend(self.all_props(b));
         }
         props.extend(s.props.iter());
         props

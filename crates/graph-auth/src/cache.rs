@@ -78,10 +78,10 @@ impl TokenCache {
     fn slot(&self, scopes: &[&str]) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         // The common case, one scope already cached, needs no allocation.
-        if let [one] = scopes {
-            if let Some(slot) = slots.get(*one) {
-                return slot.clone();
-            }
+        if let [one] = scopes
+            && let Some(slot) = slots.get(*one)
+        {
+            return slot.clone();
         }
         slots.entry(key(scopes)).or_default().clone()
     }

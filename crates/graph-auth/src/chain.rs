@@ -196,10 +196,10 @@ fn passes_on(e: &CredentialError) -> bool {
 #[async_trait]
 impl TokenCredential for DefaultCredential {
     async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError> {
-        if let Some(i) = self.chosen.get() {
-            if let (_, Ok(c)) = &self.links[*i] {
-                return c.get_token(scopes).await;
-            }
+        if let Some(i) = self.chosen.get()
+            && let (_, Ok(c)) = &self.links[*i]
+        {
+            return c.get_token(scopes).await;
         }
         let mut reasons = Vec::new();
         for (i, (name, link)) in self.links.iter().enumerate() {
@@ -240,10 +240,10 @@ impl TokenCredential for DefaultCredential {
     }
 
     fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
-        if let Some(i) = self.chosen.get() {
-            if let (_, Ok(c)) = &self.links[*i] {
-                c.invalidate(scopes, token);
-            }
+        if let Some(i) = self.chosen.get()
+            && let (_, Ok(c)) = &self.links[*i]
+        {
+            c.invalidate(scopes, token);
         }
     }
 }

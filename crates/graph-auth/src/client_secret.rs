@@ -363,12 +363,12 @@ pub(crate) fn read_token_response(
         // echoes the body, which would hold the token.
         CredentialError::InvalidResponse(format!("not a token response: {e}"))
     })?;
-    if let Some(kind) = &parsed.token_type {
-        if !kind.eq_ignore_ascii_case("bearer") {
-            return Err(CredentialError::InvalidResponse(format!(
-                "token type {kind:?} is not Bearer"
-            )));
-        }
+    if let Some(kind) = &parsed.token_type
+        && !kind.eq_ignore_ascii_case("bearer")
+    {
+        return Err(CredentialError::InvalidResponse(format!(
+            "token type {kind:?} is not Bearer"
+        )));
     }
     if parsed.access_token.is_empty() {
         return Err(CredentialError::InvalidResponse(

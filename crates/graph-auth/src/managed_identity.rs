@@ -155,12 +155,11 @@ impl ManagedIdentityCredential {
         if let ManagedIdentityId::ClientId(v)
         | ManagedIdentityId::ObjectId(v)
         | ManagedIdentityId::ResourceId(v) = &id
+            && v.trim().is_empty()
         {
-            if v.trim().is_empty() {
-                return Err(CredentialError::Configuration(
-                    "the managed identity id is empty".into(),
-                ));
-            }
+            return Err(CredentialError::Configuration(
+                "the managed identity id is empty".into(),
+            ));
         }
         Ok(ManagedIdentityCredential {
             id,

@@ -278,12 +278,12 @@ impl Settings {
 }
 
 fn check_http(url: &str, any_http: &mut bool, loopback_only: &mut bool) {
-    if let Ok(parsed) = url::Url::parse(url) {
-        if parsed.scheme() == "http" {
-            *any_http = true;
-            if !is_loopback(&parsed) {
-                *loopback_only = false;
-            }
+    if let Ok(parsed) = url::Url::parse(url)
+        && parsed.scheme() == "http"
+    {
+        *any_http = true;
+        if !is_loopback(&parsed) {
+            *loopback_only = false;
         }
     }
 }

@@ -649,14 +649,13 @@ fn template_value(state: &State, call: &Call<'_>, template_id: &str, first: bool
     t.metadata = vec![entry];
     let mut value = serde_json::to_value(&t).unwrap_or(Value::Null);
     // Beta writes metadata keys in its own casing.
-    if call.route.version == ApiVersion::Beta {
-        if let Some(entries) = value["metadata"].as_array_mut() {
-            for e in entries {
-                if let Some(key) = e["key"].as_str() {
-                    let member: SynchronizationMetadata =
-                        key.parse().unwrap_or_else(|e| match e {});
-                    e["key"] = json!(member.beta_name());
-                }
+    if call.route.version == ApiVersion::Beta
+        && let Some(entries) = value["metadata"].as_array_mut()
+    {
+        for e in entries {
+            if let Some(key) = e["key"].as_str() {
+                let member: SynchronizationMetadata = key.parse().unwrap_or_else(|e| match e {});
+                e["key"] = json!(member.beta_name());
             }
         }
     }

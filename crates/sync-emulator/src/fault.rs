@@ -174,12 +174,12 @@ impl FaultOptions {
                 "the rates add up to {total}, more than 1"
             )));
         }
-        if let Some(s) = self.retry_after_secs {
-            if !(0.0..=86_400.0).contains(&s) {
-                return Err(FaultError(format!(
-                    "retry_after_secs {s} is not between 0 and 86400"
-                )));
-            }
+        if let Some(s) = self.retry_after_secs
+            && !(0.0..=86_400.0).contains(&s)
+        {
+            return Err(FaultError(format!(
+                "retry_after_secs {s} is not between 0 and 86400"
+            )));
         }
         if self.latency_ms > 60_000 {
             return Err(FaultError(format!(

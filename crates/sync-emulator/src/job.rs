@@ -412,25 +412,25 @@ impl JobState {
             self.cycle = None;
             self.next_cycle = Some(cycle.due + CYCLE_INTERVAL);
         }
-        if let Some(next) = self.next_cycle {
-            if now >= next {
-                // Every cycle that came due ran; Graph shows the last one.
-                let behind = (now - next).as_seconds_f64();
-                let cycles = (behind / CYCLE_INTERVAL.as_secs_f64()).floor() as u32;
-                let began = next + CYCLE_INTERVAL * cycles;
-                let ended = began + DELTA_CYCLE;
-                if now >= ended {
-                    let run = self.delta_run(began, ended);
-                    self.complete(run, false);
-                    self.next_cycle = Some(began + CYCLE_INTERVAL);
-                } else {
-                    self.cycle = Some(Cycle {
-                        began,
-                        due: ended,
-                        full: false,
-                    });
-                    self.next_cycle = None;
-                }
+        if let Some(next) = self.next_cycle
+            && now >= next
+        {
+            // Every cycle that came due ran; Graph shows the last one.
+            let behind = (now - next).as_seconds_f64();
+            let cycles = (behind / CYCLE_INTERVAL.as_secs_f64()).floor() as u32;
+            let began = next + CYCLE_INTERVAL * cycles;
+            let ended = began + DELTA_CYCLE;
+            if now >= ended {
+                let run = self.delta_run(began, ended);
+                self.complete(run, false);
+                self.next_cycle = Some(began + CYCLE_INTERVAL);
+            } else {
+                self.cycle = Some(Cycle {
+                    began,
+                    due: ended,
+                    full: false,
+                });
+                self.next_cycle = None;
             }
         }
     }
