@@ -19,7 +19,9 @@ use crate::workload_identity::WorkloadIdentityCredential;
 
 /// A client secret or certificate credential configured by
 /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` or
-/// `AZURE_CLIENT_CERTIFICATE_PATH` (a PEM file), as the Azure SDKs read them.
+/// `AZURE_CLIENT_CERTIFICATE_PATH` (a PEM file, or PKCS#12 with feature
+/// `pkcs12` and `AZURE_CLIENT_CERTIFICATE_PASSWORD`), as the Azure SDKs read
+/// them.
 #[derive(Debug)]
 pub struct EnvironmentCredential {
     inner: Arc<dyn TokenCredential>,
@@ -57,8 +59,14 @@ impl EnvironmentCredential {
                 tenant, client, secret, transport, options,
             )?)
         } else if let Some(path) = certificate {
-            Arc::new(ClientCertificateCredential::from_pem_file(
-                tenant, client, path, transport, options,
+            let password = get("AZURE_CLIENT_CERTIFICATE_PASSWORD").map(Secret::new);
+            Arc::new(ClientCertificateCredential::from_file(
+                tenant,
+                client,
+                path,
+                password.as_ref(),
+                transport,
+                options,
             )?)
         } else {
             return Err(CredentialError::Unavailable(

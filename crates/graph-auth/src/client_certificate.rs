@@ -63,16 +63,33 @@ impl ClientCertificateCredential {
             .map_err(|e| bad(&format!("has an unreadable certificate: {e}")))?;
         let key = PrivateKeyDer::from_pem_slice(pem)
             .map_err(|e| bad(&format!("holds no readable private key: {e}")))?;
-        let key = match &key {
+        Self::from_der(tenant_id, client_id, &cert, &key, transport, options).map_err(|e| match e {
+            CredentialError::Configuration(m) => {
+                CredentialError::Configuration(format!("the certificate PEM {m}"))
+            }
+            other => other,
+        })
+    }
+
+    /// A credential from a certificate and its RSA private key, both DER.
+    fn from_der(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        cert: &CertificateDer<'_>,
+        key: &PrivateKeyDer<'_>,
+        transport: Arc<dyn Transport>,
+        options: CredentialOptions,
+    ) -> Result<Self, CredentialError> {
+        let key = match key {
             PrivateKeyDer::Pkcs8(k) => RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()),
             PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der()),
             _ => {
-                return Err(bad(
-                    "holds a key that is not RSA (Entra certificates are RSA)",
+                return Err(CredentialError::Configuration(
+                    "holds a key that is not RSA (Entra certificates are RSA)".into(),
                 ));
             }
         }
-        .map_err(|e| bad(&format!("holds a key ring rejects: {e}")))?;
+        .map_err(|e| CredentialError::Configuration(format!("holds a key ring rejects: {e}")))?;
         let thumbprint = b64(ring::digest::digest(&ring::digest::SHA256, cert.as_ref()).as_ref());
         let endpoint = TokenEndpoint::new(tenant_id.into(), client_id.into(), transport, &options)?;
         Ok(ClientCertificateCredential {
@@ -80,6 +97,46 @@ impl ClientCertificateCredential {
             key: Arc::new(key),
             thumbprint,
             cache: TokenCache::new(),
+        })
+    }
+
+    /// A credential from a PKCS#12 archive (`.pfx`/`.p12`, as the portal,
+    /// Key Vault and Windows export), holding the certificate and its RSA
+    /// key; `password` decrypts it (`""` for none). Needs feature `pkcs12`.
+    ///
+    /// # Errors
+    /// [`CredentialError::Configuration`] when the archive cannot be
+    /// decrypted with `password`, holds no key with a certificate, or the
+    /// key is not RSA.
+    #[cfg(feature = "pkcs12")]
+    pub fn from_pkcs12(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        der: &[u8],
+        password: &Secret,
+        transport: Arc<dyn Transport>,
+        options: CredentialOptions,
+    ) -> Result<Self, CredentialError> {
+        let bad = |what: String| {
+            CredentialError::Configuration(format!("the PKCS#12 certificate {what}"))
+        };
+        // The archive's own error says which step failed (MAC, decryption,
+        // structure); it never holds key material.
+        let store = p12_keystore::KeyStore::from_pkcs12(der, password.expose())
+            .map_err(|e| bad(format!("cannot be opened (wrong password?): {e}")))?;
+        let (_, chain) = store
+            .private_key_chain()
+            .ok_or_else(|| bad("holds no private key".into()))?;
+        // The chain starts with the key's own certificate.
+        let cert = chain
+            .chain()
+            .first()
+            .ok_or_else(|| bad("holds a key without its certificate".into()))?;
+        let cert = CertificateDer::from(cert.as_der());
+        let key = PrivateKeyDer::Pkcs8(chain.key().into());
+        Self::from_der(tenant_id, client_id, &cert, &key, transport, options).map_err(|e| match e {
+            CredentialError::Configuration(m) => bad(m),
+            other => other,
         })
     }
 
@@ -100,6 +157,53 @@ impl ClientCertificateCredential {
             CredentialError::Configuration(format!("cannot read {}: {e}", path.display()))
         })?;
         Self::from_pem(tenant_id, client_id, &pem, transport, options)
+    }
+
+    /// A credential from a certificate file in either format the Azure
+    /// SDKs accept for `AZURE_CLIENT_CERTIFICATE_PATH`: PEM (certificate and
+    /// key), or PKCS#12 opened with `password` (with feature `pkcs12`).
+    ///
+    /// # Errors
+    /// [`CredentialError::Configuration`] when the file cannot be read, is
+    /// PKCS#12 without the `pkcs12` feature (the message says how to convert
+    /// it to PEM), and as [`from_pem`](Self::from_pem).
+    pub fn from_file(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        path: impl AsRef<std::path::Path>,
+        password: Option<&Secret>,
+        transport: Arc<dyn Transport>,
+        options: CredentialOptions,
+    ) -> Result<Self, CredentialError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| {
+            CredentialError::Configuration(format!("cannot read {}: {e}", path.display()))
+        })?;
+        // PEM is text with armour; PKCS#12 is a DER SEQUENCE.
+        if bytes.windows(11).any(|w| w == b"-----BEGIN ") || bytes.first() != Some(&0x30) {
+            return Self::from_pem(tenant_id, client_id, &bytes, transport, options);
+        }
+        #[cfg(feature = "pkcs12")]
+        {
+            let none = Secret::new("");
+            Self::from_pkcs12(
+                tenant_id,
+                client_id,
+                &bytes,
+                password.unwrap_or(&none),
+                transport,
+                options,
+            )
+        }
+        #[cfg(not(feature = "pkcs12"))]
+        {
+            let _ = (tenant_id, client_id, password, transport, options);
+            Err(CredentialError::Configuration(format!(
+                "{} is PKCS#12, which this build reads only with feature `pkcs12`; \
+                 convert it with `openssl pkcs12 -in {0} -nodes -out cert.pem`",
+                path.display()
+            )))
+        }
     }
 
     /// The certificate's SHA-256 thumbprint, base64url (`x5t#S256`).

@@ -11,7 +11,7 @@ use graph_auth::{
 use graph_model::{CloudError, NationalCloud};
 use graph_transport::{
     AccessToken, ClientOptions, CredentialError, GraphClient, HyperTransport, ReqwestTransport,
-    TokenCredential, Transport, TransportOptions, is_loopback,
+    Secret, TokenCredential, Transport, TransportOptions, is_loopback,
 };
 use sync_jobs::SyncJobsClient;
 
@@ -35,7 +35,8 @@ pub(crate) enum AuthKind {
     /// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET.
     Secret,
     /// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH
-    /// (a PEM file with the certificate and its RSA key).
+    /// (a PEM file with the certificate and its RSA key, or a PKCS#12 file
+    /// opened with AZURE_CLIENT_CERTIFICATE_PASSWORD).
     Certificate,
     /// The managed identity of the Azure resource (IMDS, or App Service's
     /// IDENTITY_ENDPOINT); AZURE_CLIENT_ID picks a user-assigned one.
@@ -192,11 +193,16 @@ impl Settings {
                         "AZURE_TENANT_ID, AZURE_CLIENT_ID or AZURE_CLIENT_CERTIFICATE_PATH".into(),
                     ));
                 };
+                let password = self
+                    .env
+                    .get("AZURE_CLIENT_CERTIFICATE_PASSWORD")
+                    .map(Secret::new);
                 Arc::new(
-                    ClientCertificateCredential::from_pem_file(
+                    ClientCertificateCredential::from_file(
                         tenant,
                         client,
                         path,
+                        password.as_ref(),
                         transport.clone(),
                         options,
                     )
