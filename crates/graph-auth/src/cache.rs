@@ -192,7 +192,15 @@ fn refresh_at(token: &AccessToken, now: SystemTime) -> SystemTime {
 /// `self.cache` and gets new ones with `self.fetch(scopes)`: what every
 /// credential that calls an endpoint does.
 macro_rules! cached_credential {
+    // A credential with a `TokenEndpoint` field named `endpoint`: bound to
+    // its cloud's authority.
+    ($ty:ty, endpoint) => {
+        $crate::cache::cached_credential!($ty, |this: &$ty| Some(this.endpoint.authority_host()));
+    };
     ($ty:ty) => {
+        $crate::cache::cached_credential!($ty, |_: &$ty| None);
+    };
+    ($ty:ty, $authority:expr) => {
         #[async_trait::async_trait]
         impl graph_transport::TokenCredential for $ty {
             async fn get_token<'a>(
@@ -209,6 +217,11 @@ macro_rules! cached_credential {
 
             fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &graph_transport::Secret) {
                 self.cache.evict_token(scopes, token);
+            }
+
+            fn authority_host(&self) -> Option<&str> {
+                let authority: fn(&$ty) -> Option<&str> = $authority;
+                authority(self)
             }
         }
     };

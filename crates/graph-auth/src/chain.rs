@@ -86,6 +86,10 @@ impl TokenCredential for EnvironmentCredential {
     fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
         self.inner.invalidate(scopes, token);
     }
+
+    fn authority_host(&self) -> Option<&str> {
+        self.inner.authority_host()
+    }
 }
 
 /// How long the chain waits for a managed identity endpoint before it
@@ -112,6 +116,7 @@ fn arc<C: TokenCredential + 'static>(
 pub struct DefaultCredential {
     links: Vec<Link>,
     chosen: OnceLock<usize>,
+    authority: String,
 }
 
 impl fmt::Debug for DefaultCredential {
@@ -143,6 +148,7 @@ impl DefaultCredential {
             );
             ManagedIdentityCredential::new(id, source, transport.clone())
         });
+        let authority = options.cloud.authority_host().to_owned();
         let mut cli = AzureCliCredential::new();
         if let Some(path) = var("PATH") {
             cli = cli.with_search_path(path);
@@ -173,6 +179,7 @@ impl DefaultCredential {
         DefaultCredential {
             links,
             chosen: OnceLock::new(),
+            authority,
         }
     }
 
@@ -253,5 +260,11 @@ impl TokenCredential for DefaultCredential {
         {
             c.invalidate(scopes, token);
         }
+    }
+
+    /// The cloud the chain was configured for, whichever link signs in: a
+    /// chain for one cloud is not given to a client of another.
+    fn authority_host(&self) -> Option<&str> {
+        Some(&self.authority)
     }
 }

@@ -258,4 +258,4 @@ impl ClientCertificateCredential {
     }
 }
 
-crate::cache::cached_credential!(ClientCertificateCredential);
+crate::cache::cached_credential!(ClientCertificateCredential, endpoint);

@@ -70,6 +70,7 @@ impl fmt::Debug for ClientSecretCredential {
 pub(crate) struct TokenEndpoint {
     tenant_id: String,
     client_id: String,
+    authority: String,
     url: Url,
     transport: Arc<dyn Transport>,
 }
@@ -106,6 +107,7 @@ impl TokenEndpoint {
         Ok(TokenEndpoint {
             tenant_id,
             client_id,
+            authority: options.cloud.authority_host().to_owned(),
             url,
             transport,
         })
@@ -117,6 +119,10 @@ impl TokenEndpoint {
 
     pub(crate) fn client_id(&self) -> &str {
         &self.client_id
+    }
+
+    pub(crate) fn authority_host(&self) -> &str {
+        &self.authority
     }
 
     /// Asks for a token with the client credentials grant; `proof` is the
@@ -261,7 +267,7 @@ async fn request_token(
     read_token_response(&response, requested_at)
 }
 
-crate::cache::cached_credential!(ClientSecretCredential);
+crate::cache::cached_credential!(ClientSecretCredential, endpoint);
 
 fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
     let ok = !tenant.is_empty()

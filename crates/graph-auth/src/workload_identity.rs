@@ -109,4 +109,4 @@ impl WorkloadIdentityCredential {
     }
 }
 
-crate::cache::cached_credential!(WorkloadIdentityCredential);
+crate::cache::cached_credential!(WorkloadIdentityCredential, endpoint);

@@ -86,6 +86,25 @@ impl ClientOptions {
     }
 }
 
+/// Refuses a credential that signs in at another cloud's authority than
+/// `cloud`'s: its tokens are for that cloud, and would be sent to this one.
+fn check_same_cloud(credential: &dyn TokenCredential, cloud: &NationalCloud) -> Result<(), Error> {
+    let Some(theirs) = credential.authority_host() else {
+        return Ok(());
+    };
+    let norm = |h: &str| h.trim_end_matches('/').to_ascii_lowercase();
+    if norm(theirs) == norm(cloud.authority_host()) {
+        return Ok(());
+    }
+    Err(Error::InvalidOptions(format!(
+        "the credential signs in at {theirs}, but this client calls {} ({} cloud, whose authority is {}); \
+         build the credential for the same cloud (CredentialOptions::new with the client's NationalCloud)",
+        cloud.graph_root(),
+        cloud.name(),
+        cloud.authority_host(),
+    )))
+}
+
 /// A Graph client: the pipeline over a [`Transport`] and a
 /// [`TokenCredential`]. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -133,6 +152,7 @@ impl GraphClient {
             reason: e.to_string(),
         })?;
         check_scheme(&root_url, options.allow_http_loopback)?;
+        check_same_cloud(credential.as_ref(), &options.cloud)?;
         let user_agent = match &options.user_agent_suffix {
             None => HeaderValue::from_static(USER_AGENT_PRODUCT),
             Some(suffix) => HeaderValue::try_from(format!("{USER_AGENT_PRODUCT} {suffix}"))

@@ -85,7 +85,6 @@ impl AccessToken {
 /// by anything else that can produce a bearer token.
 ///
 /// Implementations cache: the pipeline asks for a token on every try.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait TokenCredential: Send + Sync + fmt::Debug {
     /// A token valid for `scopes` (for app-only Graph access, the one scope
@@ -101,6 +100,38 @@ pub trait TokenCredential: Send + Sync + fmt::Debug {
     /// The default does nothing, for credentials that do not cache.
     fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret) {
         let _ = (scopes, token);
+    }
+
+    /// The Entra authority host this credential signs in at
+    /// (`https://login.microsoftonline.us`…), when it is bound to one.
+    /// [`GraphClient::new`](crate::GraphClient::new) refuses a credential
+    /// bound to another cloud's authority than the client's, so a token
+    /// from one cloud is never sent to another cloud's Graph. `None` (the
+    /// default) for credentials that get tokens for whatever scope they are
+    /// asked, such as a managed identity or the Azure CLI.
+    fn authority_host(&self) -> Option<&str> {
+        None
+    }
+}
+
+#[cfg(any(test, feature = "mock"))]
+mockall::mock! {
+    /// A [`TokenCredential`] driven by expectations (feature `mock`). Its
+    /// [`authority_host`](TokenCredential::authority_host) is the default,
+    /// `None`, so a mock fits a client of any cloud.
+    pub TokenCredential {}
+
+    #[async_trait]
+    impl TokenCredential for TokenCredential {
+        async fn get_token<'a>(&self, scopes: &'a [&'a str]) -> Result<AccessToken, CredentialError>;
+        fn invalidate<'a>(&self, scopes: &'a [&'a str], token: &Secret);
+    }
+}
+
+#[cfg(any(test, feature = "mock"))]
+impl fmt::Debug for MockTokenCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MockTokenCredential")
     }
 }
 
