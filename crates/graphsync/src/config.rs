@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use graph_auth::{
     AzureCliCredential, ClientCertificateCredential, ClientSecretCredential, CredentialOptions,
-    DefaultCredential, ManagedIdentityCredential, ManagedIdentityId, ManagedIdentitySource,
-    WorkloadIdentityCredential,
+    DefaultCredential, EnvironmentCredential, ManagedIdentityCredential, ManagedIdentityId,
+    ManagedIdentitySource, WorkloadIdentityCredential,
 };
 use graph_model::{CloudError, NationalCloud};
 use graph_transport::{
@@ -34,6 +34,9 @@ pub(crate) enum AuthKind {
     Auto,
     /// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET.
     Secret,
+    /// The environment's client secret, or its certificate when no secret
+    /// is set: the Azure SDKs' EnvironmentCredential.
+    Env,
     /// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH
     /// (a PEM file with the certificate and its RSA key, or a PKCS#12 file
     /// opened with AZURE_CLIENT_CERTIFICATE_PASSWORD).
@@ -60,6 +63,7 @@ const CREDENTIAL_VARS: &[&str] = &[
     "AZURE_CLIENT_ID",
     "AZURE_CLIENT_SECRET",
     "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
     "AZURE_FEDERATED_TOKEN_FILE",
     "IDENTITY_ENDPOINT",
     "IDENTITY_HEADER",
@@ -159,6 +163,10 @@ impl Settings {
             AuthKind::Auto => {
                 Arc::new(DefaultCredential::from_env(env, transport.clone(), options))
             }
+            AuthKind::Env => Arc::new(
+                EnvironmentCredential::from_env(env, transport.clone(), options)
+                    .map_err(ConfigError::Credential)?,
+            ),
             AuthKind::Secret => {
                 let missing: Vec<&str> = [
                     ("AZURE_TENANT_ID", &self.tenant_id),

@@ -380,6 +380,29 @@ fn each_auth_kind_signs_in_against_the_emulator() {
         .output()
         .unwrap();
     assert_eq!(json(&out)["status"]["code"], "Paused");
+    // The same certificate as PKCS#12, through `--auth env` (no secret set,
+    // so the environment's certificate is used).
+    let pfx = dir.join("client.pfx");
+    std::fs::write(&pfx, sync_emulator::default_ids::CERTIFICATE_CLIENT_PFX).unwrap();
+    let out = base("env")
+        .env("AZURE_TENANT_ID", emu.s("tenant_id"))
+        .env(
+            "AZURE_CLIENT_ID",
+            sync_emulator::default_ids::CERTIFICATE_CLIENT_ID,
+        )
+        .env("AZURE_CLIENT_CERTIFICATE_PATH", &pfx)
+        .env(
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+            sync_emulator::default_ids::CERTIFICATE_CLIENT_PFX_PASSWORD,
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        json(&out)["status"]["code"],
+        "Paused",
+        "{}",
+        text(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
     // whoami shows the identity from the token's claims, never the token.
     let out = emu.graphsync(&["whoami", "-o", "json"]);

@@ -192,6 +192,14 @@ pub mod default_ids {
     /// Its certificate and RSA private key, as PEM. Public on purpose, like
     /// the secrets above: it is registered with the emulator only.
     pub const CERTIFICATE_CLIENT_PEM: &str = include_str!("../certs/client.pem");
+    /// The same certificate and key as PKCS#12 (OpenSSL 3's default
+    /// PBES2/AES-256-CBC), opened with [`CERTIFICATE_CLIENT_PFX_PASSWORD`].
+    pub const CERTIFICATE_CLIENT_PFX: &[u8] = include_bytes!("../certs/client.pfx");
+    /// The same as legacy PKCS#12 (3DES key, RC2 certificate), as older
+    /// Windows exports are.
+    pub const CERTIFICATE_CLIENT_LEGACY_PFX: &[u8] = include_bytes!("../certs/client-legacy.pfx");
+    /// The password of both PKCS#12 files.
+    pub const CERTIFICATE_CLIENT_PFX_PASSWORD: &str = "graphsync";
     /// The Kubernetes service account the operator client trusts as a
     /// federated credential (workload identity).
     pub const WORKLOAD_SUBJECT: &str = "system:serviceaccount:graphsync:operator";

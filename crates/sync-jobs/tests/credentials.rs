@@ -524,7 +524,18 @@ async fn a_pkcs12_archive_signs_in_like_its_pem() {
     // The emulator's certificate client, exported by OpenSSL 3 with its
     // default (PBES2, AES-256-CBC) and with `-legacy` (3DES key, RC2
     // certificates), as older Windows and Key Vault exports are.
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = std::env::temp_dir().join(format!("graphsync-pfx-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("client-aes.pfx"),
+        default_ids::CERTIFICATE_CLIENT_PFX,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("client-3des.pfx"),
+        default_ids::CERTIFICATE_CLIENT_LEGACY_PFX,
+    )
+    .unwrap();
     let pem = ClientCertificateCredential::from_pem(
         "t",
         default_ids::CERTIFICATE_CLIENT_ID,
@@ -534,12 +545,12 @@ async fn a_pkcs12_archive_signs_in_like_its_pem() {
     )
     .unwrap();
     let emu = Emulator::start(EmulatorOptions::default()).await.unwrap();
-    let password = Secret::new("graphsync");
+    let password = Secret::new(default_ids::CERTIFICATE_CLIENT_PFX_PASSWORD);
     for file in ["client-aes.pfx", "client-3des.pfx"] {
         let credential = ClientCertificateCredential::from_file(
             emu.tenant_id(),
             default_ids::CERTIFICATE_CLIENT_ID,
-            fixtures.join(file),
+            dir.join(file),
             Some(&password),
             transport(),
             options(&emu),
@@ -556,7 +567,7 @@ async fn a_pkcs12_archive_signs_in_like_its_pem() {
         let e = ClientCertificateCredential::from_file(
             emu.tenant_id(),
             default_ids::CERTIFICATE_CLIENT_ID,
-            fixtures.join(file),
+            dir.join(file),
             Some(&Secret::new("wrong")),
             transport(),
             options(&emu),
@@ -568,7 +579,7 @@ async fn a_pkcs12_archive_signs_in_like_its_pem() {
         );
     }
     // Truncated or random bytes that start like DER are refused the same way.
-    let bytes = std::fs::read(fixtures.join("client-aes.pfx")).unwrap();
+    let bytes = default_ids::CERTIFICATE_CLIENT_PFX;
     for broken in [&bytes[..100], &[0x30, 0x82, 0xff, 0xff, 0, 1][..]] {
         let e = ClientCertificateCredential::from_pkcs12(
             "t",
@@ -581,6 +592,7 @@ async fn a_pkcs12_archive_signs_in_like_its_pem() {
         .unwrap_err();
         assert!(matches!(e, CredentialError::Configuration(_)), "{e:?}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -588,9 +600,8 @@ fn damaged_pkcs12_archives_are_errors_never_panics() {
     // Flip one byte at a time at 400 positions spread across the archive;
     // every result must be Ok or a typed error. Each try derives keys
     // (about 2 ms in a debug build), so the sample keeps this under a second.
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let original = std::fs::read(fixtures.join("client-3des.pfx")).unwrap();
-    let password = Secret::new("graphsync");
+    let original = default_ids::CERTIFICATE_CLIENT_LEGACY_PFX;
+    let password = Secret::new(default_ids::CERTIFICATE_CLIENT_PFX_PASSWORD);
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     let mut opened = 0;
     let transport = transport();
@@ -600,7 +611,7 @@ fn damaged_pkcs12_archives_are_errors_never_panics() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let mut damaged = original.clone();
+            let mut damaged = original.to_vec();
             damaged[i] ^= (state as u8) | 1;
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 ClientCertificateCredential::from_pkcs12(
