@@ -55,6 +55,8 @@ pub enum Target {
     Job,
     /// `{owner}/synchronization/templates/{templateId}`.
     Template,
+    /// The version root itself, for `$batch`.
+    Root,
 }
 
 impl Operation {

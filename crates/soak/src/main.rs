@@ -190,7 +190,9 @@ async fn run(plan: Plan) -> Result<bool, Box<dyn std::error::Error>> {
             .allow_http_loopback(true)
             .retry(retry),
     )?;
-    let jobs = SyncJobsClient::new(graph);
+    // The soak sends independent calls and counts their effects itself;
+    // the client's start guard would turn some into refusals.
+    let jobs = SyncJobsClient::new(graph).with_start_guard(Duration::ZERO);
     let targets: Vec<JobRef> = emu
         .info()
         .jobs

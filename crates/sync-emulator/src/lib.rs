@@ -55,6 +55,7 @@
 //! ```
 
 mod api;
+mod batch;
 mod fault;
 mod job;
 mod route;

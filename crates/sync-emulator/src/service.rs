@@ -19,7 +19,7 @@ use time::macros::format_description;
 use crate::fault::{Fault, FaultOptions};
 use crate::route::decode;
 use crate::state::{Access, State, authorized};
-use crate::{api, route};
+use crate::{api, batch, route};
 
 /// Bodies larger than this are refused with 413.
 const MAX_BODY: usize = 1 << 20;
@@ -85,6 +85,10 @@ impl ReplyBody {
 
     fn bytes(&self) -> Bytes {
         self.data.clone().unwrap_or_default()
+    }
+
+    pub(crate) fn into_bytes(self) -> Bytes {
+        self.data.unwrap_or_default()
     }
 }
 
@@ -385,43 +389,9 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             ids,
         );
     }
-    let route = match route::parse(path) {
-        Ok(r) => r,
-        Err(message) => {
-            return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
-        }
-    };
-    let operation = match route.operation(request.method()) {
-        Ok(op) => op,
-        Err(allowed) => {
-            let mut reply = graph_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "BadRequest",
-                &format!(
-                    "The HTTP method '{}' is not allowed for this resource; use {allowed}.",
-                    request.method()
-                ),
-                ids,
-            );
-            if let Ok(v) = HeaderValue::from_str(&allowed) {
-                reply.headers_mut().insert(http::header::ALLOW, v);
-            }
-            return reply;
-        }
-    };
-    let bearer = request
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or("")
-        .to_owned();
-    let content_type = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let method = request.method().clone();
+    let bearer = header_text(&request, http::header::AUTHORIZATION.as_str());
+    let content_type = header_text(&request, CONTENT_TYPE.as_str());
     let body = match read_body(request).await {
         Ok(b) => b,
         Err(()) => {
@@ -433,8 +403,80 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
             );
         }
     };
-
+    if let Some(version) = batch::batch_version(path) {
+        return batch::serve_batch(shared, &method, version, &bearer, &body, ids);
+    }
     let mut state = shared.lock();
+    serve(
+        shared,
+        &mut state,
+        &Inbound {
+            method: &method,
+            path,
+            query,
+            bearer: &bearer,
+            content_type: &content_type,
+            body: &body,
+        },
+        ids,
+    )
+}
+
+fn header_text(request: &Request<Incoming>, name: &str) -> String {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// One Graph request, read off the wire or out of a batch.
+pub(crate) struct Inbound<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) path: &'a str,
+    pub(crate) query: &'a str,
+    pub(crate) bearer: &'a str,
+    pub(crate) content_type: &'a str,
+    pub(crate) body: &'a Bytes,
+}
+
+/// Serves one Graph request under the state lock: routing, authentication,
+/// permissions, the action.
+pub(crate) fn serve(shared: &Shared, state: &mut State, inbound: &Inbound<'_>, ids: &Ids) -> Reply {
+    let Inbound {
+        method,
+        path,
+        query,
+        bearer,
+        content_type,
+        body,
+    } = *inbound;
+    let route = match route::parse(path) {
+        Ok(r) => r,
+        Err(message) => {
+            return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, ids);
+        }
+    };
+    let operation = match route.operation(method) {
+        Ok(op) => op,
+        Err(allowed) => {
+            let mut reply = graph_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "BadRequest",
+                &format!(
+                    "The HTTP method '{}' is not allowed for this resource; use {allowed}.",
+                    method
+                ),
+                ids,
+            );
+            if let Ok(v) = HeaderValue::from_str(&allowed) {
+                reply.headers_mut().insert(http::header::ALLOW, v);
+            }
+            return reply;
+        }
+    };
     let now = ids.now;
     state.tick();
     // Authentication.
@@ -444,11 +486,9 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
         .map(|(_, t)| t.trim())
         .unwrap_or("");
     if token.is_empty() {
-        drop(state);
         return unauthorized(shared, "Access token is empty.", ids);
     }
     let Some(info) = state.tokens.get(token) else {
-        drop(state);
         return unauthorized(
             shared,
             "Access token validation failure. Invalid audience.",
@@ -456,7 +496,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
         );
     };
     if info.expires <= now {
-        drop(state);
         return unauthorized(
             shared,
             "Lifetime validation failed, the token is expired.",
@@ -470,7 +509,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
     };
 
     let Some(sp_index) = state.find_owner(&route.owner) else {
-        drop(state);
         return graph_error(
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
@@ -486,7 +524,6 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
         access,
         &state.service_principals[sp_index].application_id,
     ) {
-        drop(state);
         return graph_error(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",
@@ -503,11 +540,10 @@ async fn graph(shared: &Shared, request: Request<Incoming>, path: &str, ids: &Id
         client_id,
         sp_index,
         query,
-        content_type: &content_type,
-        body: &body,
+        content_type,
+        body,
     };
-    let (reply, warning) = api::dispatch(&mut state, &call);
-    drop(state);
+    let (reply, warning) = api::dispatch(state, &call);
     if let Some(w) = warning {
         tracing::warn!(target: "sync_emulator", path, "{w}");
     }

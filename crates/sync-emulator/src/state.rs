@@ -156,6 +156,10 @@ pub struct Stats {
     pub graph_requests: u64,
     /// Faults injected (see [`FaultOptions`](crate::FaultOptions)).
     pub faults_injected: u64,
+    /// `$batch` requests served (each also counts in `graph_requests`).
+    pub batch_requests: u64,
+    /// Requests carried inside batches.
+    pub batched_items: u64,
 }
 
 /// Read or write access, for the permission check.

@@ -67,6 +67,8 @@ impl SyncJobsClient {
     /// pause is sent once more.
     pub async fn pause(&self, job: &JobRef) -> Result<Outcome, Error> {
         let request = self.prepare_request(requests::pause(job, self.version));
+        // Once paused, a start is what the job needs next: never refuse it.
+        self.start_guard().forget(job);
         match self.execute(&request).await {
             Ok(response) => Ok(Outcome::new(&request, &response)),
             Err(e) if outcome_unknown(&e) => {

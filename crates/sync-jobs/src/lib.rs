@@ -53,8 +53,12 @@
 //! ```
 
 mod actions;
+pub mod bulk;
+mod safe;
 
 pub use actions::Pages;
+pub use bulk::{BulkAction, BulkItem, BulkOptions, BulkResult};
+pub use safe::{DEFAULT_START_GUARD, SafeStart, StartGuard, needs_start};
 
 use graph_model::http;
 use graph_model::{
@@ -116,6 +120,29 @@ pub enum Error {
         /// Pages read so far.
         pages: usize,
     },
+    /// The `$batch` request that carried this request failed as a whole,
+    /// or its answer was unreadable or left this request out.
+    #[error("{reason}")]
+    Batch {
+        /// What went wrong.
+        reason: String,
+        /// The batch's own failure, shared by every request it carried.
+        #[source]
+        source: Option<std::sync::Arc<graph_transport::Error>>,
+        /// Whether this request may have been applied all the same.
+        may_have_been_applied: bool,
+    },
+    /// This process started the job moments ago; starting it again so soon
+    /// is what the service warns against (see [`StartGuard`]).
+    #[error("{job} was started {}s ago by this process; not starting it again within {}s", .ago.as_secs(), .interval.as_secs())]
+    StartedRecently {
+        /// The job's path.
+        job: String,
+        /// How long ago.
+        ago: std::time::Duration,
+        /// The guard's interval.
+        interval: std::time::Duration,
+    },
     /// The response body could not be read as the operation's result.
     #[error("could not read the {operation} response at {path}: {message}{}", request_id_suffix(.request_id))]
     Decode {
@@ -142,10 +169,14 @@ impl Error {
         match self {
             Error::Graph(e) => e.request_id(),
             Error::PermissionDenied { source, .. } => source.request_id(),
+            Error::Batch { source, .. } => source.as_deref().and_then(|s| s.request_id()),
             Error::UnexpectedStatus { request_id, .. } | Error::Decode { request_id, .. } => {
                 request_id.as_deref()
             }
-            Error::Request(_) | Error::InvalidOption { .. } | Error::Paging { .. } => None,
+            Error::Request(_)
+            | Error::InvalidOption { .. }
+            | Error::Paging { .. }
+            | Error::StartedRecently { .. } => None,
         }
     }
 
@@ -154,6 +185,7 @@ impl Error {
         match self {
             Error::Graph(e) => e.service_error(),
             Error::PermissionDenied { source, .. } => source.service_error(),
+            Error::Batch { source, .. } => source.as_deref().and_then(|s| s.service_error()),
             _ => None,
         }
     }
@@ -282,6 +314,7 @@ pub struct SyncJobsClient {
     graph: GraphClient,
     version: ApiVersion,
     client_request_id: Option<HeaderValue>,
+    start_guard: std::sync::Arc<StartGuard>,
 }
 
 impl SyncJobsClient {
@@ -291,7 +324,22 @@ impl SyncJobsClient {
             graph,
             version: ApiVersion::V1,
             client_request_id: None,
+            start_guard: std::sync::Arc::new(StartGuard::default()),
         }
+    }
+
+    /// A copy with its own [`StartGuard`] of `interval`
+    /// ([`DEFAULT_START_GUARD`] unless set; zero turns the guard off).
+    pub fn with_start_guard(&self, interval: std::time::Duration) -> Self {
+        SyncJobsClient {
+            start_guard: std::sync::Arc::new(StartGuard::new(interval)),
+            ..self.clone()
+        }
+    }
+
+    /// The guard against starting one job twice in a row.
+    pub fn start_guard(&self) -> &StartGuard {
+        &self.start_guard
     }
 
     /// A copy that calls `version` (start and get keep their own options).
@@ -354,6 +402,9 @@ impl SyncJobsClient {
     ///
     /// Start only a paused or quarantined job: starting a running job
     /// over and over can make the service stop it.
+    /// [`start_if_needed`](Self::start_if_needed) checks the state first; and
+    /// a second start of the same job within the [`StartGuard`]'s interval
+    /// is refused with [`Error::StartedRecently`] before anything is sent.
     ///
     /// # Errors
     /// [`Error::Graph`] when the service refuses (with its code and
@@ -375,6 +426,22 @@ impl SyncJobsClient {
         options: &StartOptions,
     ) -> Result<StartOutcome, Error> {
         let request = self.start_request(job, options)?;
+        self.start_guard.check(job)?;
+        let outcome = self.send_start(&request, job, options).await;
+        // A start that may have been applied counts, so it is not repeated.
+        if outcome.as_ref().is_ok() || outcome.as_ref().is_err_and(outcome_unknown) {
+            self.start_guard.record(job);
+        }
+        outcome
+    }
+
+    async fn send_start(
+        &self,
+        request: &Request,
+        job: &JobRef,
+        options: &StartOptions,
+    ) -> Result<StartOutcome, Error> {
+        let request = request.clone();
         let response = match self.execute(&request).await {
             Ok(r) => r,
             Err(e) if outcome_unknown(&e) => {
@@ -444,19 +511,31 @@ impl SyncJobsClient {
     /// Sends `request` and checks the answer is a success its operation
     /// documents: what every action has in common.
     pub(crate) async fn execute(&self, request: &Request) -> Result<HttpResponse, Error> {
-        let response = self.graph.send(request).await.map_err(|e| {
-            if e.service_error().is_some_and(|s| s.status.as_u16() == 403) {
-                Error::PermissionDenied {
-                    operation: request.operation.name,
-                    needs: graph_model::Permissions::of(request.operation),
-                    source: Box::new(e),
-                }
-            } else {
-                Error::Graph(e)
-            }
-        })?;
+        let response = self
+            .graph
+            .send(request)
+            .await
+            .map_err(|e| self.map_error(request.operation, e))?;
         check_status(request.operation, &response)?;
         Ok(response)
+    }
+
+    /// A pipeline failure of `operation` as an action error: a 403 names
+    /// the permissions the operation needs.
+    pub(crate) fn map_error(
+        &self,
+        operation: &'static Operation,
+        e: graph_transport::Error,
+    ) -> Error {
+        if e.service_error().is_some_and(|s| s.status.as_u16() == 403) {
+            Error::PermissionDenied {
+                operation: operation.name,
+                needs: graph_model::Permissions::of(operation),
+                source: Box::new(e),
+            }
+        } else {
+            Error::Graph(e)
+        }
     }
 }
 
@@ -467,6 +546,10 @@ pub(crate) fn outcome_unknown(e: &Error) -> bool {
         Error::Graph(g) => {
             g.is_ambiguous() || g.service_error().is_some_and(|s| s.status.as_u16() == 504)
         }
+        Error::Batch {
+            may_have_been_applied,
+            ..
+        } => *may_have_been_applied,
         _ => false,
     }
 }
