@@ -12,16 +12,17 @@ use graph_model::{
     ValidateCredentialsBody, requests,
 };
 use serde::Serialize;
-use sync_jobs::{Outcome, StartOptions, SyncJobsClient};
+use sync_jobs::{Outcome, SyncJobsClient};
 
 use crate::commands::what_if;
 use crate::config::{Conn, Settings};
 use crate::report::render;
 use crate::table::{Table, job_summary, provision_summary};
-use crate::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, Owner, StartArgs, Target};
+use crate::{EXIT_AMBIGUOUS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Owner, Target};
 
 /// How results are printed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum Output {
     /// A table on a terminal, JSON otherwise.
     #[default]
@@ -30,12 +31,15 @@ pub(crate) enum Output {
     Table,
     /// JSON for scripts.
     Json,
+    /// One JSON object per line (per job in bulk commands).
+    Ndjson,
 }
 
 impl Output {
-    fn json(self) -> bool {
+    /// Whether to print JSON (ndjson counts: a single result is one line).
+    pub(crate) fn json(self) -> bool {
         match self {
-            Output::Json => true,
+            Output::Json | Output::Ndjson => true,
             Output::Table => false,
             Output::Auto => !std::io::stdout().is_terminal(),
         }
@@ -68,6 +72,8 @@ pub(crate) struct WriteFlags {
     /// Show the request that would be sent (token redacted) and send nothing.
     #[arg(long)]
     what_if: bool,
+    #[command(flatten)]
+    confirm: crate::jobs::ConfirmFlags,
     /// Print `true` on success.
     #[arg(long)]
     pass_thru: bool,
@@ -109,20 +115,6 @@ pub(crate) struct CreateArgs {
 pub(crate) struct JobActionArgs {
     #[command(flatten)]
     target: Target,
-    #[command(flatten)]
-    flags: WriteFlags,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct RestartArgs {
-    #[command(flatten)]
-    target: Target,
-    /// What to clear: any of None, ConnectorDataStore, Escrows, Watermark,
-    /// QuarantineState, Full, ForceDeletes, comma-separated or repeated.
-    /// Without it the service restarts as the portal's "Restart
-    /// provisioning" does (about QuarantineState, Watermark, Escrows).
-    #[arg(long, value_name = "FLAGS")]
-    scope: Vec<String>,
     #[command(flatten)]
     flags: WriteFlags,
 }
@@ -206,21 +198,45 @@ pub(crate) struct TemplatesArgs {
 
 // ---------------------------------------------------------------- plumbing
 
-struct Ctx {
-    settings: Settings,
+pub(crate) struct Ctx {
+    pub(crate) settings: Settings,
     conn: Conn,
+    /// The config file's defaults.
+    pub(crate) defaults: crate::config_file::Defaults,
 }
 
 impl Ctx {
-    fn new(conn: Conn) -> Result<Self, u8> {
-        let settings = Settings::from_env(|k| std::env::var(k).ok()).map_err(|e| {
-            eprint!("{}", render(&e, ""));
-            EXIT_USAGE
-        })?;
-        Ok(Ctx { settings, conn })
+    pub(crate) fn new(conn: Conn) -> Result<Self, u8> {
+        let file = crate::config_file::loaded();
+        let settings = Settings::from_env(|k| std::env::var(k).ok().or_else(|| file.var(k)))
+            .map_err(|e| {
+                eprint!("{}", render(&e, ""));
+                EXIT_USAGE
+            })?;
+        Ok(Ctx {
+            settings,
+            conn,
+            defaults: file.defaults.clone(),
+        })
     }
 
-    fn client(&self, version: ApiVersion) -> Result<SyncJobsClient, u8> {
+    /// `output`, or the config file's default when the flag was left at auto.
+    pub(crate) fn output(&self, output: Output) -> Output {
+        match (output, self.defaults.output) {
+            (Output::Auto, Some(d)) => d,
+            (o, _) => o,
+        }
+    }
+
+    /// The client `--what-if` uses: it never signs in or sends.
+    pub(crate) fn offline(&self) -> Result<SyncJobsClient, u8> {
+        self.settings.offline_client().map_err(|e| {
+            eprint!("{}", render(&e, ""));
+            EXIT_USAGE
+        })
+    }
+
+    pub(crate) fn client(&self, version: ApiVersion) -> Result<SyncJobsClient, u8> {
         self.settings
             .jobs_client(self.conn)
             .map(|c| c.with_version(version))
@@ -231,7 +247,7 @@ impl Ctx {
     }
 
     /// `--what-if`: prints the request as it would go out and sends nothing.
-    fn what_if(
+    pub(crate) fn what_if(
         &self,
         title: &str,
         target: &str,
@@ -263,7 +279,7 @@ impl Ctx {
 }
 
 /// Prints a usage error; the value is the exit status.
-fn usage(e: impl std::fmt::Display) -> u8 {
+pub(crate) fn usage(e: impl std::fmt::Display) -> u8 {
     eprintln!("error: {e}");
     EXIT_USAGE
 }
@@ -272,7 +288,7 @@ fn job_ref(target: &Target) -> Result<JobRef, u8> {
     target.job_ref().map_err(usage)
 }
 
-fn failed(action: &str) -> impl FnOnce(sync_jobs::Error) -> u8 + '_ {
+pub(crate) fn failed(action: &str) -> impl FnOnce(sync_jobs::Error) -> u8 + '_ {
     move |e| {
         eprint!("{}", render(&e, action));
         // No way to sign in is a configuration problem, not a failed call.
@@ -284,13 +300,15 @@ fn failed(action: &str) -> impl FnOnce(sync_jobs::Error) -> u8 + '_ {
         );
         if unconfigured {
             EXIT_USAGE
+        } else if e.is_ambiguous() {
+            EXIT_AMBIGUOUS
         } else {
             EXIT_FAILED
         }
     }
 }
 
-fn print_json<T: Serialize>(value: &T) {
+pub(crate) fn print_json<T: Serialize>(value: &T) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
@@ -327,55 +345,6 @@ fn run(result: Result<u8, u8>) -> u8 {
 }
 
 // ---------------------------------------------------------------- commands
-
-/// `graphsync start`.
-pub(crate) async fn start(args: StartArgs, conn: Conn) -> u8 {
-    run(async {
-        let ctx = Ctx::new(conn)?;
-        let job = job_ref(&args.target)?;
-        let mut options = StartOptions::version(args.target.version());
-        options.client_request_id = args.client_request_id.clone();
-        if args.what_if {
-            let jobs = ctx.settings.offline_client().map_err(|e| {
-                eprint!("{}", render(&e, "start"));
-                EXIT_USAGE
-            })?;
-            let req = jobs
-                .start_request(&job, &options)
-                .map_err(|e| e.to_string());
-            return ctx.what_if("Start", &job.to_string(), req);
-        }
-        let jobs = ctx.client(args.target.version())?;
-        let outcome = jobs
-            .start_with(&job, &options)
-            .await
-            .map_err(failed("start"))?;
-        if let Some(result) = &outcome.result {
-            print_json(result);
-        }
-        if outcome.verified {
-            eprintln!(
-                "started {job} (the answer was lost; reading the job confirmed it is running)"
-            );
-        } else {
-            let reason = if outcome.status == 204 {
-                "No Content"
-            } else {
-                "OK"
-            };
-            eprintln!(
-                "started {job} ({} {reason}, request-id {})",
-                outcome.status,
-                outcome.request_id.as_deref().unwrap_or("none")
-            );
-        }
-        if args.pass_thru {
-            println!("true");
-        }
-        Ok(EXIT_OK)
-    }
-    .await)
-}
 
 /// `graphsync get`.
 pub(crate) async fn get(args: GetArgs, conn: Conn) -> u8 {
@@ -447,6 +416,7 @@ pub(crate) async fn create(args: CreateArgs, conn: Conn) -> u8 {
                 requests::create_job(&owner, version, &args.template).map_err(|e| e.to_string());
             return ctx.what_if("Create", &owner.to_string(), req);
         }
+        args.flags.confirm.check("Create: send this request?")?;
         let jobs = ctx.client(version)?;
         let job = jobs
             .create(&owner, &args.template)
@@ -463,39 +433,29 @@ pub(crate) async fn create(args: CreateArgs, conn: Conn) -> u8 {
     .await)
 }
 
-/// `graphsync delete` and `graphsync pause`.
-pub(crate) async fn simple(args: JobActionArgs, conn: Conn, action: &'static str) -> u8 {
+/// `graphsync delete`.
+pub(crate) async fn delete(args: JobActionArgs, conn: Conn) -> u8 {
     run(async {
         let ctx = Ctx::new(conn)?;
         let job = job_ref(&args.target)?;
         let version = args.target.version();
-        let (title, done) = match action {
-            "pause" => ("Pause", "paused"),
-            _ => ("Delete", "deleted"),
-        };
         if args.flags.what_if {
-            let req = if action == "pause" {
-                requests::pause(&job, version)
-            } else {
-                requests::delete_job(&job, version)
-            };
-            return ctx.what_if(title, &job.to_string(), Ok(req));
+            let req = requests::delete_job(&job, version);
+            return ctx.what_if("Delete", &job.to_string(), Ok(req));
         }
+        args.flags
+            .confirm
+            .check(&format!("Delete {job} and all its state?"))?;
         let jobs = ctx.client(version)?;
-        let outcome = if action == "pause" {
-            jobs.pause(&job).await
-        } else {
-            jobs.delete(&job).await
-        }
-        .map_err(failed(action))?;
-        Ok(report(done, &job.to_string(), &outcome, &args.flags))
+        let outcome = jobs.delete(&job).await.map_err(failed("delete"))?;
+        Ok(report("deleted", &job.to_string(), &outcome, &args.flags))
     }
     .await)
 }
 
 /// Parses `--scope` values into flags; unknown names are a usage error
 /// rather than something the service finds out.
-fn parse_scope(values: &[String]) -> Result<Option<RestartScope>, String> {
+pub(crate) fn parse_scope(values: &[String]) -> Result<Option<RestartScope>, String> {
     if values.is_empty() {
         return Ok(None);
     }
@@ -506,31 +466,6 @@ fn parse_scope(values: &[String]) -> Result<Option<RestartScope>, String> {
         ));
     }
     Ok(Some(scope))
-}
-
-/// `graphsync restart`.
-pub(crate) async fn restart(args: RestartArgs, conn: Conn) -> u8 {
-    run(async {
-        let ctx = Ctx::new(conn)?;
-        let job = job_ref(&args.target)?;
-        let scope = parse_scope(&args.scope).map_err(usage)?;
-        let version = args.target.version();
-        if args.flags.what_if {
-            let req = requests::restart(&job, version, scope).map_err(|e| e.to_string());
-            return ctx.what_if("Restart", &job.to_string(), req);
-        }
-        let jobs = ctx.client(version)?;
-        let outcome = jobs
-            .restart(&job, scope.clone())
-            .await
-            .map_err(failed("restart"))?;
-        let done = match &scope {
-            Some(s) => format!("restarted (resetScope {s})"),
-            None => "restarted".to_owned(),
-        };
-        Ok(report(&done, &job.to_string(), &outcome, &args.flags))
-    }
-    .await)
 }
 
 /// `graphsync provision`.
@@ -559,6 +494,9 @@ pub(crate) async fn provision(args: ProvisionArgs, conn: Conn) -> u8 {
                 requests::provision_on_demand(&job, version, &params).map_err(|e| e.to_string());
             return ctx.what_if("ProvisionOnDemand", &job.to_string(), req);
         }
+        args.flags
+            .confirm
+            .check("ProvisionOnDemand: send this request?")?;
         let jobs = ctx.client(version)?;
         let result = jobs
             .provision_on_demand(&job, &params)
@@ -636,6 +574,9 @@ pub(crate) async fn validate(args: ValidateArgs, conn: Conn) -> u8 {
                 req.map_err(|e| e.to_string()),
             );
         }
+        args.flags
+            .confirm
+            .check("ValidateCredentials: send this request?")?;
         let jobs = ctx.client(version)?;
         let outcome = match &job {
             Some(j) => jobs.validate_credentials(j, &body).await,
@@ -702,6 +643,9 @@ pub(crate) async fn schema(args: SchemaArgs, conn: Conn) -> u8 {
                 requests::replace_job_schema(&job, version, &schema).map_err(|e| e.to_string());
             return ctx.what_if("ReplaceSchema", &job.to_string(), req);
         }
+        args.flags
+            .confirm
+            .check("ReplaceSchema: send this request?")?;
         let jobs = ctx.client(version)?;
         let outcome = jobs
             .replace_schema(&job, &schema)
@@ -764,6 +708,9 @@ pub(crate) async fn secrets(args: SecretsArgs, conn: Conn) -> u8 {
             });
             return ctx.what_if("ReplaceSecrets", &owner.to_string(), req);
         }
+        args.flags
+            .confirm
+            .check("ReplaceSecrets: send this request?")?;
         let jobs = ctx.client(version)?;
         let outcome = jobs
             .replace_secrets(&owner, &secrets)

@@ -16,7 +16,8 @@ use graph_transport::{
 use sync_jobs::SyncJobsClient;
 
 /// Which HTTP back-end to use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum Backend {
     /// reqwest (the default).
     #[default]
@@ -26,7 +27,8 @@ pub(crate) enum Backend {
 }
 
 /// How the CLI signs in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum AuthKind {
     /// The first that works: client secret from the environment, workload
     /// identity, managed identity, Azure CLI.

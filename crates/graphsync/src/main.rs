@@ -11,8 +11,11 @@
 mod actions;
 mod commands;
 mod config;
+mod config_file;
+mod jobs;
 mod report;
 mod table;
+mod targets;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -28,11 +31,18 @@ pub(crate) const EXIT_OK: u8 = 0;
 pub(crate) const EXIT_FAILED: u8 = 1;
 /// Exit status: the command line or the environment is wrong.
 pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit status: a bulk command failed for some jobs and not others.
+pub(crate) const EXIT_PARTIAL: u8 = 3;
+/// Exit status: the outcome is unknown for at least one job: the request
+/// may have been applied (read the job before trying again).
+pub(crate) const EXIT_AMBIGUOUS: u8 = 4;
 
 const AFTER_HELP: &str = "\
 Signing in (--auth, default auto: the first of these that works):
   secret             AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET
-  certificate        AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_CERTIFICATE_PATH (PEM)
+  env                the secret, or else the certificate, from the environment
+  certificate        AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_CERTIFICATE_PATH
+                     (PEM, or PKCS#12 with AZURE_CLIENT_CERTIFICATE_PASSWORD)
   workload-identity  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE
   managed-identity   IMDS, or IDENTITY_ENDPOINT + IDENTITY_HEADER (App Service);
                      AZURE_CLIENT_ID picks a user-assigned identity
@@ -49,9 +59,31 @@ Synchronization.ReadWrite.All, or Application.ReadWrite.OwnedBy on an
 application the caller owns; get, list, schema and templates need
 Synchronization.Read.All (or either of those).
 
+Config file: ~/.config/graphsync/config.toml (or --config FILE): cloud,
+tenant_id, client_id, auth, transport, graph_url, authority_host,
+client_certificate_path, and [defaults] output, concurrency. Flags win over
+the environment, which wins over the file.
+
 Try it without a tenant: `graphsync emulator` prints the settings to export.
 
-Exit status: 0 success, 1 the operation failed, 2 usage or configuration error.";
+Exit status:
+  0  success (a start skipped because the job is running counts as success)
+  1  the operation failed (for every job, in a bulk command)
+  2  usage or configuration error
+  3  a bulk command failed for some jobs
+  4  the outcome is unknown for at least one job (it may have been applied)";
+
+const START_HELP: &str = "\
+Targets: --job ID with --service-principal/--application/--app-id, --job URL
+(the job's Graph URL), --from FILE|- (one per line, or CSV with a header:
+servicePrincipalId,jobId), or --all jobs of an owner (--template ID filters).
+Many targets run through JSON batches of 20, --concurrency requests at once,
+with a progress bar and a summary (--output ndjson: one line per job).
+
+Examples:
+  graphsync start --sp 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --what-if
+  graphsync start --job https://graph.microsoft.com/v1.0/servicePrincipals/3f1e0c9a-0000-4000-8000-000000000001/synchronization/jobs/scim.e4bbf44533ea4eabb17027f3a92e92aa --wait --until steady
+  graphsync start --from jobs.csv --confirm --output ndjson";
 
 /// Start and inspect Microsoft Graph synchronization (provisioning) jobs.
 #[derive(Debug, Parser)]
@@ -60,49 +92,55 @@ struct Cli {
     /// More logging on stderr (-v info, -vv debug: every HTTP exchange).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
-    /// The HTTP back-end.
-    #[arg(
-        long,
-        value_enum,
-        default_value_t,
-        global = true,
-        env = "GRAPHSYNC_TRANSPORT"
-    )]
-    transport: Backend,
-    /// How to sign in.
-    #[arg(
-        long,
-        value_enum,
-        default_value_t,
-        global = true,
-        env = "GRAPHSYNC_AUTH"
-    )]
-    auth: AuthKind,
+    /// The HTTP back-end [default: reqwest].
+    #[arg(long, value_enum, global = true, env = "GRAPHSYNC_TRANSPORT")]
+    transport: Option<Backend>,
+    /// How to sign in [default: auto].
+    #[arg(long, value_enum, global = true, env = "GRAPHSYNC_AUTH")]
+    auth: Option<AuthKind>,
+    /// The config file (default ~/.config/graphsync/config.toml, if it exists).
+    #[arg(long, value_name = "FILE", global = true, env = "GRAPHSYNC_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start a synchronization job (POST …/jobs/{jobId}/start).
+    /// Start a job, or many (POST …/jobs/{jobId}/start).
     ///
     /// Start resumes a paused job from where it stopped and lifts a
-    /// quarantine. Start only a paused or quarantined job: the service warns
-    /// that calling start over and over on a running job can make it stop.
+    /// quarantine. The service warns that calling start over and over on a
+    /// running job can make it stop, so graphsync reads the job first and
+    /// starts only a Paused, Quarantine, NotRun or NotConfigured one; an
+    /// Active job is left alone ("skipped: already active", exit 0) unless
+    /// --force. A second start of the same job within 60 s in one process
+    /// is refused.
+    #[command(after_help = START_HELP)]
+    Start(jobs::StartArgs),
+    /// Pause a job, or many (POST …/jobs/{jobId}/pause); progress is kept.
     #[command(
-        after_help = "Example:\n  graphsync start --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --what-if"
+        after_help = "Examples:\n  graphsync pause --sp 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --wait\n  graphsync pause --from jobs.csv --confirm"
     )]
-    Start(StartArgs),
-    /// Pause a job (POST …/jobs/{jobId}/pause); its progress is kept.
+    Pause(jobs::PauseArgs),
+    /// Restart a job, or many, clearing what --scope names (POST …/jobs/{jobId}/restart).
     #[command(
-        after_help = "Example:\n  graphsync pause --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa"
+        after_help = "Examples:\n  graphsync restart --sp 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --scope Watermark,Escrows,QuarantineState\n  graphsync restart --from quarantined.txt --scope QuarantineState --concurrency 8 -o ndjson"
     )]
-    Pause(actions::JobActionArgs),
-    /// Restart a job, clearing what --scope names (POST …/jobs/{jobId}/restart).
+    Restart(jobs::RestartArgs),
+    /// Show one or many jobs live: state, progress, last run.
     #[command(
-        after_help = "Example:\n  graphsync restart --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --scope Watermark,Escrows,QuarantineState"
+        after_help = "Examples:\n  graphsync watch --sp 3f1e0c9a-0000-4000-8000-000000000001 --all\n  graphsync watch --from jobs.txt --until active --timeout 600 -o ndjson"
     )]
-    Restart(actions::RestartArgs),
+    Watch(jobs::WatchArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Example:\n  graphsync completions bash > /etc/bash_completion.d/graphsync"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Provision objects now, outside the schedule (POST …/provisionOnDemand; 5 calls per 10 s per job).
     #[command(
         after_help = "Example:\n  graphsync provision --service-principal 3f1e0c9a-0000-4000-8000-000000000001 --job scim.e4bbf44533ea4eabb17027f3a92e92aa --rule 03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8#V2 --subject 52cf7b7a-52be-4a9b-9c69-e4d4a4a14f76:User"
@@ -235,21 +273,6 @@ impl Target {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct StartArgs {
-    #[command(flatten)]
-    target: Target,
-    /// Show the request that would be sent (token redacted) and send nothing.
-    #[arg(long)]
-    what_if: bool,
-    /// Print `true` on success.
-    #[arg(long)]
-    pass_thru: bool,
-    /// The client-request-id to send (default: a fresh UUID).
-    #[arg(long, value_name = "ID")]
-    client_request_id: Option<String>,
-}
-
-#[derive(Debug, Args)]
 pub(crate) struct EmulatorArgs {
     /// The port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
@@ -335,6 +358,19 @@ fn init_logging(verbose: u8) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    let file = match config_file::FileConfig::load(cli.config.as_deref(), |k| std::env::var(k).ok())
+    {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let conn = Conn {
+        backend: cli.transport.or(file.transport).unwrap_or_default(),
+        auth: cli.auth.or(file.auth).unwrap_or_default(),
+    };
+    config_file::set_loaded(file);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -346,17 +382,19 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    let conn = Conn {
-        backend: cli.transport,
-        auth: cli.auth,
-    };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Start(args) => actions::start(args, conn).await,
+            Command::Start(args) => jobs::start(args, conn).await,
             Command::Get(args) => actions::get(args, conn).await,
-            Command::Pause(args) => actions::simple(args, conn, "pause").await,
-            Command::Delete(args) => actions::simple(args, conn, "delete").await,
-            Command::Restart(args) => actions::restart(args, conn).await,
+            Command::Pause(args) => jobs::pause(args, conn).await,
+            Command::Delete(args) => actions::delete(args, conn).await,
+            Command::Restart(args) => jobs::restart(args, conn).await,
+            Command::Watch(args) => jobs::watch(args, conn).await,
+            Command::Completions { shell } => {
+                let mut cmd = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(shell, &mut cmd, "graphsync", &mut std::io::stdout());
+                EXIT_OK
+            }
             Command::Provision(args) => actions::provision(args, conn).await,
             Command::ValidateCredentials(args) => actions::validate(args, conn).await,
             Command::List(args) => actions::list(args, conn).await,

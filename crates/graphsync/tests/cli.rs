@@ -83,6 +83,10 @@ fn pass_thru_prints_true_for_each_owner_form_and_version() {
         if i == 1 {
             args.push("--beta");
         }
+        // The first start made the job Active: the others must insist.
+        if i > 0 {
+            args.push("--force");
+        }
         let out = emu.graphsync(&args);
         assert!(out.status.success(), "{form:?}: {}", text(&out.stderr));
         assert_eq!(text(&out.stdout), "true\n");

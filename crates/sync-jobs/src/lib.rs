@@ -180,6 +180,13 @@ impl Error {
         }
     }
 
+    /// Whether the request may have been applied although it failed: its
+    /// answer was lost (a timeout, a dropped connection, a 504) and
+    /// nothing settled it. Read the job to find out before trying again.
+    pub fn is_ambiguous(&self) -> bool {
+        outcome_unknown(self)
+    }
+
     /// The Graph error, when the service answered with one.
     pub fn service_error(&self) -> Option<&graph_transport::GraphServiceError> {
         match self {
