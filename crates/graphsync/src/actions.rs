@@ -363,7 +363,7 @@ fn show_job(job: &SynchronizationJob, output: Output) {
     if output.json() {
         print_json(job);
     } else {
-        print!("{}", job_summary(job));
+        print!("{}", job_summary(job, crate::table::colour_stdout()));
     }
 }
 

@@ -363,8 +363,20 @@ async fn single(
     // Like the PowerShell cmdlets, a single action prints nothing on stdout
     // unless asked: --pass-thru, or --output json/ndjson.
     let json_out = matches!(flags.output, Output::Json | Output::Ndjson);
+    let until = flags.wait.until.unwrap_or(match action {
+        BulkAction::Pause => Until::Paused,
+        _ => Until::Active,
+    });
     // What --until steady compares against: the steady state before.
-    let mut baseline = None;
+    let baseline = if flags.wait.wait && until == Until::Steady {
+        client
+            .get(job)
+            .await
+            .ok()
+            .and_then(|j| j.status.steady_state_reached())
+    } else {
+        None
+    };
     let (word, status, request_id, verified) = match action {
         BulkAction::Start { force } => {
             let outcome = client
@@ -414,13 +426,6 @@ async fn single(
             )
         }
         BulkAction::Restart { scope } => {
-            if flags.wait.wait {
-                baseline = client
-                    .get(job)
-                    .await
-                    .ok()
-                    .and_then(|j| j.status.steady_state_reached());
-            }
             let o = client
                 .restart(job, scope.clone())
                 .await
@@ -459,10 +464,6 @@ async fn single(
         );
     }
     if flags.wait.wait {
-        let until = flags.wait.until.unwrap_or(match action {
-            BulkAction::Pause => Until::Paused,
-            _ => Until::Active,
-        });
         let code = wait(
             client,
             job,
@@ -846,7 +847,9 @@ mod tests {
 
     #[test]
     fn target_states_and_steady_state_after_the_baseline() {
-        let active = job(r#"{"id":"j","status":{"code":"Active","steadyStateLastAchievedTime":"2026-01-01T00:00:00Z"}}"#);
+        let active = job(
+            r#"{"id":"j","status":{"code":"Active","steadyStateLastAchievedTime":"2026-01-01T00:00:00Z"}}"#,
+        );
         let paused = job(r#"{"id":"j","status":{"code":"Paused"}}"#);
         assert!(reached(&active, Until::Active, None));
         assert!(!reached(&paused, Until::Active, None));
@@ -854,7 +857,10 @@ mod tests {
         let before = graph_model::parse_timestamp("2025-12-31T00:00:00Z").ok();
         let same = graph_model::parse_timestamp("2026-01-01T00:00:00Z").ok();
         assert!(reached(&active, Until::Steady, before));
-        assert!(!reached(&active, Until::Steady, same), "steady again means after the action");
+        assert!(
+            !reached(&active, Until::Steady, same),
+            "steady again means after the action"
+        );
     }
 
     #[test]
@@ -865,7 +871,10 @@ mod tests {
         );
         let line = progress_line(&j);
         assert!(line.starts_with("Active · 3/10"), "{line}");
-        assert!(line.contains("imported 5, exported 4, escrowed 1"), "{line}");
+        assert!(
+            line.contains("imported 5, exported 4, escrowed 1"),
+            "{line}"
+        );
         assert!(!line.contains('\u{1b}'), "{line}");
     }
 }

@@ -61,13 +61,43 @@ fn or_dash<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| one_line(&v.to_string()))
 }
 
-/// What a person wants to know about a job, one fact per line.
-pub(crate) fn job_summary(job: &SynchronizationJob) -> String {
+/// Whether to colour what goes to stdout: a terminal, and no `NO_COLOR`.
+pub(crate) fn colour_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `text` in the colour its state deserves, when `colour` is on. Only the
+/// last column is coloured, so the escapes never shift the alignment.
+fn paint(
+    text: String,
+    state: Option<&graph_model::SynchronizationStatusCode>,
+    colour: bool,
+) -> String {
+    use graph_model::SynchronizationStatusCode as Code;
+    let code = match state {
+        _ if !colour => return text,
+        Some(Code::Active) => "32",
+        Some(Code::Paused) => "33",
+        Some(Code::Quarantine) => "31",
+        Some(Code::NotRun | Code::NotConfigured) => "36",
+        _ => return text,
+    };
+    format!("\u{1b}[{code}m{text}\u{1b}[0m")
+}
+
+/// What a person wants to know about a job, one fact per line; the state
+/// in colour when `colour` is on.
+pub(crate) fn job_summary(job: &SynchronizationJob, colour: bool) -> String {
     let mut t = Table::new(["FIELD", "VALUE"]);
     let s = &job.status;
     t.row(["job".into(), job.id.clone()]);
     t.row(["template".into(), or_dash(job.template_id.as_ref())]);
-    t.row(["status".into(), or_dash(s.code.as_ref())]);
+    let mut out_status = Some((
+        t.rows.len(),
+        paint(or_dash(s.code.as_ref()), s.code.as_ref(), colour),
+    ));
+    t.row(["status".into(), String::new()]);
     t.row([
         "schedule".into(),
         format!(
@@ -127,10 +157,21 @@ pub(crate) fn job_summary(job: &SynchronizationJob) -> String {
     }
     t.row([
         "steady state".into(),
-        or_dash(s.steady_state_reached().map(|t| format_timestamp(&t))),
+        format!(
+            "last {}, first {}",
+            or_dash(s.steady_state_reached().map(|t| format_timestamp(&t))),
+            or_dash(
+                s.steady_state_first_achieved_time
+                    .map(|t| format_timestamp(&t))
+            )
+        ),
     ]);
     if let Some(url) = s.troubleshooting_url.as_ref().filter(|u| !u.is_empty()) {
         t.row(["troubleshooting".into(), url.clone()]);
+    }
+    // The coloured cell goes in after the widths are fixed by plain text.
+    if let Some((row, cell)) = out_status.take() {
+        t.rows[row][1] = cell;
     }
     t.render()
 }

@@ -40,7 +40,7 @@ pub(crate) struct JobTargets {
     #[command(flatten)]
     pub(crate) owner: OptOwner,
     /// A job: its id (with an owner flag), or its Graph URL
-    /// (https://graph.microsoft.com/v1.0/servicePrincipals/{id}/synchronization/jobs/{jobId}).
+    /// (`https://graph.microsoft.com/v1.0/servicePrincipals/{id}/synchronization/jobs/{jobId}`).
     /// Repeatable.
     #[arg(long = "job", value_name = "JOB_ID|URL")]
     pub(crate) jobs: Vec<String>,

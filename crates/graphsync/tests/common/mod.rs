@@ -65,6 +65,41 @@ impl EmulatorProcess {
             .expect("run graphsync")
     }
 
+    /// A control API call (`/_emulator/{path}`), with a raw request (std only).
+    pub(crate) fn control(&self, method: &str, path: &str, body: &str) -> Value {
+        use std::io::{Read, Write};
+        let url = self.s("graph_url");
+        let addr = url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "{method} /_emulator/{path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+        serde_json::from_str::<Value>(body).unwrap()
+    }
+
+    /// The emulator's request counters.
+    pub(crate) fn stats(&self) -> Value {
+        self.control("GET", "stats", "")
+    }
+
+    /// The `graphsync` command with this emulator's settings, to add to.
+    pub(crate) fn command(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("GRAPH_URL", self.s("graph_url"))
+            .env("AZURE_AUTHORITY_HOST", self.s("authority_host"))
+            .env("AZURE_TENANT_ID", self.s("tenant_id"))
+            .env("AZURE_CLIENT_ID", self.s("client_id"))
+            .env("AZURE_CLIENT_SECRET", self.s("client_secret"));
+        c
+    }
+
     pub(crate) fn actions(&self) -> Vec<Value> {
         // Through the control API, with a raw request (std only).
         use std::io::{Read, Write};
