@@ -14,6 +14,12 @@ use common::{EmulatorProcess, text};
 use serde_json::Value;
 use sync_emulator::{JobSeed, Seed};
 
+/// Fails with the whole stderr when it lacks `needle`.
+fn stderr_has(out: &Output, needle: &str) {
+    let err = text(&out.stderr);
+    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+}
+
 fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
@@ -74,11 +80,7 @@ fn start_leaves_an_active_job_alone_unless_forced() {
 
     let out = emu.graphsync(&["start", "--sp", sp, "--job", job]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("skipped: already active"),
-        "{}",
-        text(&out.stderr)
-    );
+    stderr_has(&out, "skipped: already active");
     assert_eq!(starts(&emu), 0, "the emulator counted no start");
 
     // JSON says the same for scripts.
@@ -112,11 +114,7 @@ fn a_graph_url_names_the_job_and_its_version() {
     let other = url.replace(&emu.s("graph_url"), "https://graph.microsoft.us");
     let out = emu.graphsync(&["pause", "--job", &other]);
     assert_eq!(code(&out), 2);
-    assert!(
-        text(&out.stderr).contains("graph.microsoft.us"),
-        "{}",
-        text(&out.stderr)
-    );
+    stderr_has(&out, "graph.microsoft.us");
 }
 
 #[test]
@@ -132,7 +130,7 @@ fn confirm_without_a_terminal_refuses_unless_yes() {
         .output()
         .unwrap();
     assert_eq!(code(&out), 2);
-    assert!(text(&out.stderr).contains("--yes"), "{}", text(&out.stderr));
+    stderr_has(&out, "--yes");
     assert!(emu.actions().is_empty(), "nothing was sent");
 
     let out = emu.graphsync(&["start", "--sp", sp, "--job", job, "--confirm", "--yes"]);
@@ -284,11 +282,7 @@ fn exit_codes_for_partial_failure_and_ambiguous_outcomes() {
         ),
     ]);
     assert_eq!(code(&out), 4, "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("ambiguous"),
-        "{}",
-        text(&out.stderr)
-    );
+    stderr_has(&out, "ambiguous");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -342,11 +336,7 @@ fn wait_follows_the_job_and_fails_on_quarantine() {
         "0.1",
     ]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("reached Active"),
-        "{}",
-        text(&out.stderr)
-    );
+    stderr_has(&out, "reached Active");
 
     // A quarantined job restarted without lifting the quarantine stays in
     // it: --wait says so and exits 1.
@@ -366,11 +356,7 @@ fn wait_follows_the_job_and_fails_on_quarantine() {
         "5",
     ]);
     assert_eq!(code(&out), 1, "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("quarantine"),
-        "{}",
-        text(&out.stderr)
-    );
+    stderr_has(&out, "quarantine");
 }
 
 #[test]
@@ -420,11 +406,7 @@ fn the_config_file_supplies_what_flags_and_environment_do_not() {
     std::fs::write(&config, "client_secret = \"x\"\n").unwrap();
     let out = run(&[], &["get", "--sp", sp, "--job", job]);
     assert_eq!(code(&out), 2);
-    assert!(
-        text(&out.stderr).contains("client_secret"),
-        "{}",
-        text(&out.stderr)
-    );
+    stderr_has(&out, "client_secret");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
