@@ -25,6 +25,10 @@ tasks:
                     --calls N --concurrency N --fault-rate R --seed N
                     --max-seconds N)
   test              cargo test --workspace only
+  bench [ARGS]      build in release and measure graphsync's pipeline against
+                    a raw hyper client on loopback, in one run; one JSON line
+                    per figure (ARGS: --quick for a short smoke run, --only
+                    pipeline|token|batch|bulk_rss|cold_start)
 
 ci also runs a small soak (100 jobs, 2,000 calls).";
 
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some("bench") => return bench(&args[1..]),
         Some("soak") => {
             let mut soak = vec!["run", "--quiet", "--package", "graphsync-soak", "--"];
             soak.extend(args[1..].iter().map(String::as_str));
@@ -186,4 +191,40 @@ fn codegen_check() -> ExitCode {
 
 fn test_args() -> Vec<&'static str> {
     vec!["test", "--workspace", "--all-features"]
+}
+
+/// `cargo xtask bench`: a release build, then the benchmark binary, which
+/// starts its own loopback responder and prints one JSON line per figure.
+fn bench(args: &[String]) -> ExitCode {
+    let build = vec![
+        "build",
+        "--release",
+        "--package",
+        "graphsync-bench",
+        "--package",
+        "graphsync",
+    ];
+    if run_steps(vec![("bench build", build)]) != ExitCode::SUCCESS {
+        return ExitCode::FAILURE;
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("release");
+    let exe = |name: &str| target.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    eprintln!("xtask: bench: measuring (a full run takes a few minutes)");
+    let status = Command::new(exe("graphsync-bench"))
+        .arg("run")
+        .arg("--graphsync")
+        .arg(exe("graphsync"))
+        .args(args)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: could not run the benchmark: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,6 +1,5 @@
 //! A per-credential token cache keyed by scopes.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -25,7 +24,9 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///   token is served and the failure is logged; the next call tries again.
 /// - The fast path (a fresh token) takes a read lock and clones an `Arc`.
 pub struct TokenCache {
-    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    /// A credential serves one or two scope sets: a short list compared
+    /// byte for byte beats hashing the scope on every call.
+    slots: Mutex<Vec<(String, Arc<Slot>)>>,
     clock: Clock,
 }
 
@@ -65,7 +66,7 @@ impl TokenCache {
     /// An empty cache on the given clock.
     pub fn with_clock(clock: Clock) -> Self {
         TokenCache {
-            slots: Mutex::new(HashMap::new()),
+            slots: Mutex::new(Vec::new()),
             clock,
         }
     }
@@ -79,11 +80,17 @@ impl TokenCache {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         // The common case, one scope already cached, needs no allocation.
         if let [one] = scopes
-            && let Some(slot) = slots.get(*one)
+            && let Some((_, slot)) = slots.iter().find(|(k, _)| k == one)
         {
             return slot.clone();
         }
-        slots.entry(key(scopes)).or_default().clone()
+        let k = key(scopes);
+        if let Some((_, slot)) = slots.iter().find(|(have, _)| *have == k) {
+            return slot.clone();
+        }
+        let slot = Arc::new(Slot::default());
+        slots.push((k, slot.clone()));
+        slot
     }
 
     /// A fresh token for `scopes`: the cached one, or one from `fetch`.

@@ -29,7 +29,7 @@ use http::header::{
 use http::{HeaderName, HeaderValue, Method};
 use url::{Host, Url};
 
-use crate::credential::{AccessToken, CredentialError, TokenCredential};
+use crate::credential::{AccessToken, CredentialError, Secret, TokenCredential};
 use crate::error::{Error, GraphServiceError};
 use crate::retry::{RetryBudget, RetryOptions, jitter_seed};
 use crate::transport::{HttpRequest, HttpResponse, RequestSent, Transport};
@@ -116,11 +116,18 @@ struct Inner {
     transport: Arc<dyn Transport>,
     credential: Arc<dyn TokenCredential>,
     cloud: NationalCloud,
+    /// The Graph root, parsed and checked once; request URLs are resolved
+    /// against it, so per request only the path is parsed.
+    root: Url,
     scope: String,
     user_agent: HeaderValue,
     allow_http_loopback: bool,
     retry: RetryOptions,
     budget: RetryBudget,
+    /// The `Authorization` value of the token last used: a token is the
+    /// same for an hour, and building the header (a copy and a check of
+    /// every byte of a 2 KB token) is work done once per token, not per call.
+    bearer: std::sync::RwLock<Option<(Secret, HeaderValue)>>,
 }
 
 impl fmt::Debug for GraphClient {
@@ -166,6 +173,8 @@ impl GraphClient {
             inner: Arc::new(Inner {
                 transport,
                 credential,
+                root: root_url,
+                bearer: std::sync::RwLock::new(None),
                 scope: options.cloud.default_scope().into_owned(),
                 cloud: options.cloud,
                 user_agent,
@@ -199,28 +208,40 @@ impl GraphClient {
     /// When the URL cannot be formed or is not allowed.
     pub fn prepare(&self, request: &Request) -> Result<HttpRequest, Error> {
         let url = match &request.next_link {
-            Some(link) => self.next_link_url(link)?,
+            Some(link) => {
+                let url = self.next_link_url(link)?;
+                check_scheme(&url, self.inner.allow_http_loopback)?;
+                url
+            }
             None => {
-                let text = format!(
-                    "{}/{}{}",
-                    self.inner.cloud.graph_root(),
-                    request.version.as_str(),
-                    request.path
-                );
-                Url::parse(&text).map_err(|e| Error::InvalidUrl {
-                    url: text.clone(),
-                    reason: e.to_string(),
-                })?
+                // Relative to the root checked in new(): only the path is
+                // parsed, and scheme and host cannot change.
+                let base_path = self.inner.root.path().trim_end_matches('/');
+                let mut rel = String::with_capacity(base_path.len() + 8 + request.path.len());
+                rel.push_str(base_path);
+                rel.push('/');
+                rel.push_str(request.version.as_str());
+                rel.push_str(&request.path);
+                let url = Url::options()
+                    .base_url(Some(&self.inner.root))
+                    .parse(&rel)
+                    .map_err(|e| Error::InvalidUrl {
+                        url: format!("{}{rel}", self.inner.cloud.graph_root()),
+                        reason: e.to_string(),
+                    })?;
+                if url.host_str() != self.inner.root.host_str() {
+                    return Err(Error::InvalidUrl {
+                        url: url.to_string(),
+                        reason: "the path leaves the Graph host".into(),
+                    });
+                }
+                url
             }
         };
-        check_scheme(&url, self.inner.allow_http_loopback)?;
 
         let mut headers = request.headers.clone();
         if !headers.contains_key(&CLIENT_REQUEST_ID) {
-            let id = uuid::Uuid::new_v4().hyphenated().to_string();
-            if let Ok(v) = HeaderValue::try_from(id) {
-                headers.insert(CLIENT_REQUEST_ID.clone(), v);
-            }
+            headers.insert(CLIENT_REQUEST_ID.clone(), crate::request_id::fresh());
         }
         headers.insert(USER_AGENT, self.inner.user_agent.clone());
         if !headers.contains_key(ACCEPT) {
@@ -368,6 +389,31 @@ impl GraphClient {
         }
     }
 
+    /// The `Authorization` header for `token`, built once per token.
+    fn bearer(&self, token: &Secret) -> Result<HeaderValue, Error> {
+        let cache = &self.inner.bearer;
+        if let Some((seen, value)) = cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            && seen.is_same(token)
+        {
+            return Ok(value.clone());
+        }
+        let mut value =
+            HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
+                Error::Credential(CredentialError::InvalidResponse(
+                    "the access token has characters that cannot go in a header".into(),
+                ))
+            })?;
+        value.set_sensitive(true);
+        *cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((token.clone(), value.clone()));
+        Ok(value)
+    }
+
     async fn send_try(
         &self,
         http: &mut HttpRequest,
@@ -377,19 +423,15 @@ impl GraphClient {
         // prepare() checked the URL; a redirect keeps the token only on the
         // same origin, so the check still holds and is not repeated per try.
         if let Some(token) = token {
-            let mut bearer = HeaderValue::try_from(format!("Bearer {}", token.token.expose()))
-                .map_err(|_| {
-                    Error::Credential(CredentialError::InvalidResponse(
-                        "the access token has characters that cannot go in a header".into(),
-                    ))
-                })?;
-            bearer.set_sensitive(true);
-            http.headers.insert(AUTHORIZATION, bearer);
+            http.headers
+                .insert(AUTHORIZATION, self.bearer(&token.token)?);
         }
 
-        let started = Instant::now();
+        // Timing is for the debug log only: no clock reads when it is off.
+        let started =
+            tracing::enabled!(target: "graphsync::http", tracing::Level::DEBUG).then(Instant::now);
         let result = self.inner.transport.send(http).await;
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed_ms = started.map_or(0.0, |s| s.elapsed().as_secs_f64() * 1000.0);
         let client_request_id = http
             .headers
             .get(&CLIENT_REQUEST_ID)
@@ -788,5 +830,33 @@ mod tests {
             format!("{USER_AGENT_PRODUCT} ops-bot/2.0")
         );
         assert!(!http.headers.contains_key(AUTHORIZATION));
+    }
+
+    #[test]
+    fn a_root_with_a_path_keeps_it_and_ids_differ_per_request() {
+        let mut transport = MockTransport::new();
+        transport.expect_send().never();
+        let cloud =
+            NationalCloud::custom("https://proxy.example/graph/", "https://login.example").unwrap();
+        let client = GraphClient::new(
+            Arc::new(transport),
+            Arc::new(MockTokenCredential::new()),
+            ClientOptions::new(cloud),
+        )
+        .unwrap();
+        let a = client
+            .prepare(&requests::get_job(&job(), ApiVersion::Beta))
+            .unwrap();
+        assert!(
+            a.url
+                .as_str()
+                .starts_with("https://proxy.example/graph/beta/servicePrincipals/"),
+            "{}",
+            a.url
+        );
+        let b = client
+            .prepare(&requests::get_job(&job(), ApiVersion::Beta))
+            .unwrap();
+        assert_ne!(a.headers[&CLIENT_REQUEST_ID], b.headers[&CLIENT_REQUEST_ID]);
     }
 }

@@ -33,6 +33,13 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Whether `other` is this very secret (a clone of it), not merely an
+    /// equal one: a constant-time way to tell that a cached token is the
+    /// one seen before.
+    pub fn is_same(&self, other: &Secret) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -66,6 +66,7 @@ mod error;
 #[cfg(feature = "hyper")]
 mod hyper_backend;
 mod options;
+mod request_id;
 #[cfg(feature = "reqwest")]
 mod reqwest_backend;
 mod retry;

@@ -444,19 +444,20 @@ impl<'a, I: Iterator<Item = JobRef> + Send + 'a> Engine<'a, I> {
         let request = match (work.stage, &self.action) {
             (Stage::Read | Stage::Verify, _) => Ok(requests::get_job(&work.job, version)),
             (Stage::Act, BulkAction::Start { .. }) => {
-                let guard = client.start_guard();
-                if !work.claimed && guard.started_within(&work.job).is_some() {
-                    self.finish(
-                        work,
-                        BulkResult::Skipped {
-                            reason: SkipReason::StartedRecently,
-                        },
-                    );
-                    return None;
+                // Claimed once, before the first send, so the same job
+                // listed twice is started once; a resend keeps the claim.
+                if !work.claimed {
+                    if client.start_guard().claim(&work.job).is_err() {
+                        self.finish(
+                            work,
+                            BulkResult::Skipped {
+                                reason: SkipReason::StartedRecently,
+                            },
+                        );
+                        return None;
+                    }
+                    work.claimed = true;
                 }
-                // Claimed now, so the same job listed twice is started once.
-                guard.record(&work.job);
-                work.claimed = true;
                 requests::start(&work.job, version, &[])
             }
             (Stage::Act, BulkAction::Pause) => {

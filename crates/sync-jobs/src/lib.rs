@@ -435,9 +435,10 @@ impl SyncJobsClient {
         let request = self.start_request(job, options)?;
         self.start_guard.check(job)?;
         let outcome = self.send_start(&request, job, options).await;
-        // A start that may have been applied counts, so it is not repeated.
-        if outcome.as_ref().is_ok() || outcome.as_ref().is_err_and(outcome_unknown) {
-            self.start_guard.record(job);
+        // A start that was refused did nothing: it must not block the next.
+        // One that may have been applied counts, so it is not repeated.
+        if outcome.as_ref().is_err_and(|e| !outcome_unknown(e)) {
+            self.start_guard.forget(job);
         }
         outcome
     }
@@ -600,6 +601,11 @@ pub(crate) fn decode<T: DeserializeOwned>(
     operation: &'static Operation,
     response: &HttpResponse,
 ) -> Result<T, Error> {
+    // The common case reads the body once, without tracking where it is;
+    // only a body that fails is read again to say where it went wrong.
+    if let Ok(value) = serde_json::from_slice(&response.body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(&response.body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
         operation: operation.name,

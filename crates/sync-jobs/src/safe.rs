@@ -19,11 +19,63 @@ pub const DEFAULT_START_GUARD: Duration = Duration::from_secs(60);
 /// start of the same job within `interval`. A pause forgets the job, so
 /// pause-then-start is never refused. Shared by the clones of a
 /// [`SyncJobsClient`].
+///
+/// Jobs are keyed by a 64-bit hash of their path, so the hot path neither
+/// allocates nor grows without bound: entries older than the interval are
+/// dropped whenever the table doubles.
 #[derive(Debug)]
 pub struct StartGuard {
     interval: Duration,
-    started: Mutex<HashMap<String, Instant>>,
+    table: Mutex<Table>,
 }
+
+#[derive(Debug)]
+struct Table {
+    started: HashMap<u64, Instant, Keyed>,
+    /// The size at which aged entries are next dropped.
+    prune_at: usize,
+}
+
+const PRUNE_FLOOR: usize = 1024;
+
+/// FNV-1a over the job's path parts: a few nanoseconds, against SipHash's
+/// tens. Flooding is no concern: the keys are the caller's own jobs.
+fn key(job: &JobRef) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let owner = job.owner();
+    let kind: &[u8] = match owner {
+        graph_model::JobOwner::ServicePrincipal(_) => b"s",
+        graph_model::JobOwner::Application(_) => b"a",
+        _ => b"i",
+    };
+    for part in [kind, owner.id().as_bytes(), b"/", job.job_id().as_bytes()] {
+        for b in part {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The keys are hashes already: the map uses them as they are.
+#[derive(Default)]
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Keyed = std::hash::BuildHasherDefault<Identity>;
 
 impl Default for StartGuard {
     fn default() -> Self {
@@ -36,7 +88,10 @@ impl StartGuard {
     pub fn new(interval: Duration) -> Self {
         StartGuard {
             interval,
-            started: Mutex::new(HashMap::new()),
+            table: Mutex::new(Table {
+                started: HashMap::default(),
+                prune_at: PRUNE_FLOOR,
+            }),
         }
     }
 
@@ -45,43 +100,97 @@ impl StartGuard {
         self.interval
     }
 
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// How long ago `job` was started, if that is within the interval.
     pub fn started_within(&self, job: &JobRef) -> Option<Duration> {
         if self.interval.is_zero() {
             return None;
         }
-        let map = self.started.lock().unwrap_or_else(PoisonError::into_inner);
-        let ago = map.get(&job.path())?.elapsed();
+        let ago = self.table().started.get(&key(job))?.elapsed();
         (ago < self.interval).then_some(ago)
     }
 
+    /// Records a start of `job` now, unless one was recorded within the
+    /// interval: then how long ago that was. Checking and recording under
+    /// one lock means two concurrent starts of a job cannot both pass.
+    pub(crate) fn claim(&self, job: &JobRef) -> Result<(), Duration> {
+        if self.interval.is_zero() {
+            return Ok(());
+        }
+        let k = key(job);
+        let mut t = self.table();
+        let now = Instant::now();
+        if let Some(at) = t.started.get(&k) {
+            let ago = now.saturating_duration_since(*at);
+            if ago < self.interval {
+                return Err(ago);
+            }
+        }
+        if t.started.len() >= t.prune_at {
+            let interval = self.interval;
+            t.started
+                .retain(|_, at| now.saturating_duration_since(*at) < interval);
+            t.prune_at = (t.started.len() * 2).max(PRUNE_FLOOR);
+        }
+        t.started.insert(k, now);
+        Ok(())
+    }
+
     pub(crate) fn check(&self, job: &JobRef) -> Result<(), Error> {
-        match self.started_within(job) {
-            Some(ago) => Err(Error::StartedRecently {
+        match self.claim(job) {
+            Ok(()) => Ok(()),
+            Err(ago) => Err(Error::StartedRecently {
                 job: job.path(),
                 ago,
                 interval: self.interval,
             }),
-            None => Ok(()),
         }
-    }
-
-    pub(crate) fn record(&self, job: &JobRef) {
-        if self.interval.is_zero() {
-            return;
-        }
-        let mut map = self.started.lock().unwrap_or_else(PoisonError::into_inner);
-        // Forget what has aged out, so a long-lived process does not grow.
-        if map.len() >= 4096 {
-            let interval = self.interval;
-            map.retain(|_, at| at.elapsed() < interval);
-        }
-        map.insert(job.path(), Instant::now());
     }
 
     pub(crate) fn forget(&self, job: &JobRef) {
-        let mut map = self.started.lock().unwrap_or_else(PoisonError::into_inner);
-        map.remove(&job.path());
+        if self.interval.is_zero() {
+            return;
+        }
+        self.table().started.remove(&key(job));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(i: usize) -> JobRef {
+        JobRef::service_principal("sp", format!("scim.{i}")).unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn claims_refuse_within_the_interval_and_forget_clears() {
+        let guard = StartGuard::new(Duration::from_secs(60));
+        assert!(guard.claim(&job(1)).is_ok());
+        assert!(guard.claim(&job(1)).is_err());
+        assert!(guard.claim(&job(2)).is_ok());
+        guard.forget(&job(1));
+        assert!(guard.claim(&job(1)).is_ok());
+        let off = StartGuard::new(Duration::ZERO);
+        assert!(off.claim(&job(1)).is_ok() && off.claim(&job(1)).is_ok());
+    }
+
+    #[test]
+    fn aged_entries_are_dropped_as_the_table_grows() {
+        let guard = StartGuard::new(Duration::from_nanos(1));
+        for i in 0..20_000 {
+            assert!(guard.claim(&job(i)).is_ok());
+        }
+        // Everything aged out at once, so the table never held more than
+        // the pruning threshold.
+        assert!(
+            guard.table().started.len() <= PRUNE_FLOOR,
+            "{}",
+            guard.table().started.len()
+        );
     }
 }
 
