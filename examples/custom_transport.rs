@@ -12,7 +12,12 @@
 //! ```
 
 // Items are `pub` so the tests can call them; an example has no API.
-#![allow(unreachable_pub, clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    unreachable_pub,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::missing_errors_doc
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,7 +3,12 @@
 
 // Two examples build on start_job.rs themselves, as standalone programs must;
 // here that file is therefore compiled more than once.
-#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::duplicate_mod, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::duplicate_mod,
+    dead_code
+)]
 
 #[path = "../start_job.rs"]
 mod start_job;

@@ -30,7 +30,8 @@ tasks:
                     per figure (ARGS: --quick for a short smoke run, --only
                     pipeline|token|batch|bulk_rss|cold_start)
 
-ci also runs a small soak (100 jobs, 2,000 calls).";
+ci also runs a small soak (100 jobs, 2,000 calls) and cargo package
+--workspace (each crate packed and built from its package).";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -90,6 +91,9 @@ fn main() -> ExitCode {
                         "300",
                     ],
                 ),
+                // Every crate packs and its package builds on its own, as
+                // crates.io would build it (publish = false ones included).
+                ("package", vec!["package", "--workspace", "--allow-dirty"]),
             ]
         }
         Some("test") => vec![("test", test_args())],

@@ -1,13 +1,24 @@
 //! Credentials for Microsoft Graph: they get bearer tokens for the
 //! [`TokenCredential`] trait of `graph-transport`, and cache them.
 //!
+//! In graphsync's layers this crate sits beside the pipeline: it depends on
+//! `graph-transport` (the trait, and the `Transport` its token requests go
+//! through) and `graph-model` (the clouds), and `sync-jobs` users hand one
+//! of its credentials to a `GraphClient`.
+//!
+//! Features: `pkcs12` (`ClientCertificateCredential::from_pkcs12`, and
+//! `.pfx` files in `from_file`; off by default, as it brings a DER and
+//! cipher stack PEM does not need) and `azure-identity` (the Azure SDK
+//! adapters below; needs Rust 1.88).
+//!
 //! - [`StaticToken`]: a token you already have.
 //! - [`ClientSecretCredential`]: app-only tokens from a client secret, from
 //!   the v2 token endpoint of the cloud's authority
 //!   (`https://login.microsoftonline.us/{tenant}/oauth2/v2.0/token` for US
 //!   Government…), for the scope `<graph root>/.default`.
 //! - [`ClientCertificateCredential`]: app-only tokens with a certificate:
-//!   an RS256 client assertion signed by its key (PEM).
+//!   an RS256 client assertion signed by its key (PEM, or PKCS#12 with
+//!   feature `pkcs12`).
 //! - [`ManagedIdentityCredential`]: the managed identity of the Azure
 //!   resource the program runs on (IMDS, or App Service's endpoint),
 //!   system- or user-assigned.

@@ -57,6 +57,9 @@ pub(crate) mod opt_enum {
 
 /// Parses a Graph timestamp: RFC 3339, or the offset-less form that some
 /// payloads carry (`2022-05-26T01:12:14`), which is UTC.
+///
+/// # Errors
+/// When `s` is neither form; the error is RFC 3339's.
 pub fn parse_timestamp(s: &str) -> Result<OffsetDateTime, time::error::Parse> {
     match OffsetDateTime::parse(s, &Rfc3339) {
         Ok(t) => Ok(t),

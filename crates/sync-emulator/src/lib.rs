@@ -1,11 +1,19 @@
 //! A local emulator of the Microsoft Graph synchronization jobs service,
 //! over real HTTP on loopback, as Azurite is for Azure Storage.
 //!
+//! It stands beside graphsync's layers rather than in them: it depends on
+//! `graph-model` only (the same types and generated operation descriptors
+//! the client uses), so it can serve any client, in any language, and is a
+//! dev-dependency of your tests.
+//!
 //! It serves what graphsync and your own code call:
 //!
 //! - the token endpoint `POST /{tenant}/oauth2/v2.0/token` (client
-//!   credentials with a client secret), issuing tokens that carry the
-//!   client's application permissions;
+//!   credentials with a client secret or a certificate or federated
+//!   assertion), issuing tokens that carry the client's application
+//!   permissions, and the managed identity endpoints (IMDS and App Service);
+//! - `POST /{version}/$batch` with up to 20 requests, each served and
+//!   throttled on its own;
 //! - every operation of the synchronization jobs API under `/v1.0` and
 //!   `/beta` (list with `@odata.nextLink` paging, get, create, delete,
 //!   start, pause, restart, provisionOnDemand, validateCredentials in both
