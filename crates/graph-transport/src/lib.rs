@@ -12,7 +12,7 @@
 //! - [`GraphClient`] runs the pipeline: `client-request-id`, `User-Agent`,
 //!   `Content-Length: 0` on bodiless writes, a token per try, `tracing`
 //!   events, and typed errors that keep Graph's `request-id`.
-//! - Feature `mock` exports [`MockTransport`] and [`MockTokenCredential`]
+//! - Feature `mock` exports `MockTransport` and `MockTokenCredential`
 //!   (mockall) for tests of code built on this crate.
 //!
 //! ```
