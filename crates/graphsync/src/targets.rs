@@ -384,4 +384,64 @@ mod tests {
         assert_eq!(csv_fields("a,\"b,\"\"c\"\"\",d"), ["a", "b,\"c\"", "d"]);
         assert_eq!(csv_fields(""), [""]);
     }
+
+    #[test]
+    fn arbitrary_input_is_an_error_or_jobs_never_a_panic() {
+        // Pieces that sit on the parsers' edges, joined at random.
+        const PIECES: &[&str] = &[
+            ",",
+            "\"",
+            "\"\"",
+            "\n",
+            "\r\n",
+            " ",
+            "#",
+            "/",
+            "%",
+            "%2",
+            "%zz",
+            "..",
+            ".",
+            "https://",
+            "http://h",
+            "/v1.0",
+            "/beta",
+            "/servicePrincipals",
+            "/applications",
+            "(appId='",
+            "')",
+            "/synchronization",
+            "/jobs/",
+            "scim.1",
+            "sp-1",
+            "jobId",
+            "servicePrincipalId",
+            "url",
+            "appId",
+            "\u{1b}",
+            "é",
+            "\u{0}",
+            "?a=b",
+            "'",
+            "''",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let owner = sp();
+        for _ in 0..5_000 {
+            let len = (next() % 12) as usize;
+            let text: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let _ = parse_list(&text, Some(&owner), Some("h"));
+            let _ = parse_list(&text, None, None);
+            let _ = parse_job_url(&text, None);
+            let _ = csv_fields(&text);
+        }
+    }
 }

@@ -794,3 +794,100 @@ async fn faults_are_set_through_the_control_api_and_checked() {
             .contains("more than 1")
     );
 }
+
+async fn batch(emu: &RunningEmulator, token: &str, body: &str) -> Answer {
+    raw(
+        emu.addr(),
+        &format!(
+            "POST /v1.0/$batch HTTP/1.1\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}",
+            body.len()
+        ),
+        body.as_bytes(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn batch_answers_each_item_on_its_own_and_refuses_malformed_batches() {
+    let emu = emulator().await;
+    let token = operator(&emu).await;
+    let start = |id: &str, sp: &str, job: &str| {
+        format!(
+            r#"{{"id":"{id}","method":"POST","url":"/servicePrincipals/{sp}/synchronization/jobs/{job}/start"}}"#
+        )
+    };
+    // A start, a read, a 404, and a read that depends on the start.
+    let body = format!(
+        r#"{{"requests":[{},{{"id":"2","method":"GET","url":"servicePrincipals/{PAUSED_SP}/synchronization/jobs/{PAUSED_JOB}","dependsOn":["1"]}},{}]}}"#,
+        start("1", PAUSED_SP, PAUSED_JOB),
+        start("3", PAUSED_SP, "scim.missing"),
+    );
+    let a = batch(&emu, &token, &body).await;
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    let answers: HashMap<String, Value> = a.json()["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_owned(), r.clone()))
+        .collect();
+    assert_eq!(answers["1"]["status"], 204);
+    assert!(answers["1"]["headers"]["request-id"].is_string());
+    assert_eq!(answers["2"]["status"], 200);
+    assert_eq!(answers["2"]["body"]["status"]["code"], "Active");
+    assert_eq!(answers["3"]["status"], 404);
+    assert_eq!(answers["3"]["body"]["error"]["code"], "ResourceNotFound");
+    let stats = emu.stats();
+    assert_eq!((stats.batch_requests, stats.batched_items), (1, 3));
+
+    // A failed dependency: 424 for the dependant, nothing applied for it.
+    let body = format!(
+        r#"{{"requests":[{},{{"id":"b","method":"POST","url":"/servicePrincipals/{PAUSED_SP}/synchronization/jobs/{PAUSED_JOB}/pause","dependsOn":["a"]}}]}}"#,
+        start("a", PAUSED_SP, "scim.missing")
+    );
+    let a = batch(&emu, &token, &body).await;
+    let r = a.json()["responses"].as_array().unwrap().clone();
+    assert_eq!(r[1]["status"], 424);
+    assert_eq!(
+        emu.actions().iter().filter(|x| x.action == "pause").count(),
+        0
+    );
+
+    // Item-level refusals: an absolute URL, a bad method, a body without
+    // its Content-Type.
+    let body = format!(
+        r#"{{"requests":[{{"id":"x","method":"GET","url":"https://evil.example/v1.0/x"}},{{"id":"y","method":"GE T","url":"/x"}},{{"id":"z","method":"POST","url":"/servicePrincipals/{PAUSED_SP}/synchronization/jobs/{PAUSED_JOB}/restart","body":{{"criteria":{{}}}}}}]}}"#
+    );
+    let a = batch(&emu, &token, &body).await;
+    let r = a.json()["responses"].as_array().unwrap().clone();
+    assert!(r.iter().all(|x| x["status"] == 400), "{r:?}");
+
+    // Whole-batch refusals, each a 400 with the Graph envelope.
+    let twenty_one = format!(
+        r#"{{"requests":[{}]}}"#,
+        (0..21)
+            .map(|i| format!(r#"{{"id":"{i}","method":"GET","url":"/x"}}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    for bad in [
+        "not json",
+        r#"{"requests":{}}"#,
+        r#"{"requests":[]}"#,
+        twenty_one.as_str(),
+        r#"{"requests":[{"id":"A","method":"GET","url":"/x"},{"id":"a","method":"GET","url":"/x"}]}"#,
+        r#"{"requests":[{"id":"1","method":"GET","url":"/x","dependsOn":["9"]}]}"#,
+    ] {
+        let a = batch(&emu, &token, bad).await;
+        assert_eq!(a.status, 400, "{bad}");
+        assert_eq!(a.json()["error"]["code"], "BadRequest", "{bad}");
+    }
+    // No token, no batch.
+    let a = batch(
+        &emu,
+        "",
+        &format!(r#"{{"requests":[{}]}}"#, start("1", PAUSED_SP, PAUSED_JOB)),
+    )
+    .await;
+    let r = a.json()["responses"].as_array().unwrap().clone();
+    assert_eq!(r[0]["status"], 401);
+}
