@@ -100,14 +100,12 @@ fn seed(jobs: usize) -> Seed {
     let mut seed = Seed::default_seed();
     seed.service_principals.clear();
     for sp in 0..jobs.div_ceil(10) {
-        let mut owner = ServicePrincipalSeed {
-            id: format!("50a50a50-0000-4000-8000-{sp:012}"),
-            app_id: format!("50a50a51-0000-4000-8000-{sp:012}"),
-            application_id: format!("50a50a52-0000-4000-8000-{sp:012}"),
-            display_name: format!("soak {sp}"),
-            jobs: Vec::new(),
-            templates: Vec::new(),
-        };
+        let mut owner = ServicePrincipalSeed::new(
+            format!("50a50a50-0000-4000-8000-{sp:012}"),
+            format!("50a50a51-0000-4000-8000-{sp:012}"),
+            format!("50a50a52-0000-4000-8000-{sp:012}"),
+        );
+        owner.display_name = format!("soak {sp}");
         for j in 0..(jobs - sp * 10).min(10) {
             owner
                 .jobs

@@ -18,6 +18,7 @@ pub mod roles {
 /// in a file (`graphsync emulator --seed seed.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Seed {
     /// The tenant id (a GUID).
     pub tenant_id: String,
@@ -36,6 +37,7 @@ pub struct Seed {
 /// A managed identity: system-assigned (at most one) or user-assigned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ManagedIdentitySeed {
     /// Whether this is the resource's system-assigned identity (asked for
     /// without an id).
@@ -56,9 +58,30 @@ pub struct ManagedIdentitySeed {
     pub owned_applications: Vec<String>,
 }
 
+impl ManagedIdentitySeed {
+    /// An identity with `client_id` and `object_id`, granted `roles`;
+    /// system-assigned when `system_assigned`.
+    pub fn new(
+        client_id: impl Into<String>,
+        object_id: impl Into<String>,
+        system_assigned: bool,
+        roles: Vec<String>,
+    ) -> Self {
+        ManagedIdentitySeed {
+            system_assigned,
+            client_id: client_id.into(),
+            object_id: object_id.into(),
+            resource_id: None,
+            roles,
+            owned_applications: Vec::new(),
+        }
+    }
+}
+
 /// An app registration that can sign in with a client secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ClientSeed {
     /// The client (application) id.
     pub client_id: String,
@@ -82,9 +105,28 @@ pub struct ClientSeed {
     pub certificates: Vec<String>,
 }
 
+impl ClientSeed {
+    /// A client that signs in with `client_secret`, granted `roles`.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        roles: Vec<String>,
+    ) -> Self {
+        ClientSeed {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            roles,
+            owned_applications: Vec::new(),
+            federated_subjects: Vec::new(),
+            certificates: Vec::new(),
+        }
+    }
+}
+
 /// A service principal (enterprise application) with provisioning jobs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ServicePrincipalSeed {
     /// The service principal's object id.
     pub id: String,
@@ -104,6 +146,23 @@ pub struct ServicePrincipalSeed {
 }
 
 impl ServicePrincipalSeed {
+    /// A service principal without jobs: its object id, its application's
+    /// appId and its application's object id.
+    pub fn new(
+        id: impl Into<String>,
+        app_id: impl Into<String>,
+        application_id: impl Into<String>,
+    ) -> Self {
+        ServicePrincipalSeed {
+            id: id.into(),
+            app_id: app_id.into(),
+            application_id: application_id.into(),
+            display_name: String::new(),
+            jobs: Vec::new(),
+            templates: Vec::new(),
+        }
+    }
+
     /// The template ids: explicit, or those of the seeded jobs, in order.
     pub fn template_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.templates.clone();
@@ -120,6 +179,7 @@ impl ServicePrincipalSeed {
 /// A job and the state it starts in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct JobSeed {
     /// The job id, `{templateId}.{32 hex}`.
     pub id: String,
