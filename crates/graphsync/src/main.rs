@@ -90,16 +90,34 @@ Examples:
 #[command(name = "graphsync", version, after_help = AFTER_HELP)]
 struct Cli {
     /// More logging on stderr (-v info, -vv debug: every HTTP exchange).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, display_order = 900)]
     verbose: u8,
     /// The HTTP back-end [default: reqwest].
-    #[arg(long, value_enum, global = true, env = "GRAPHSYNC_TRANSPORT")]
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        env = "GRAPHSYNC_TRANSPORT",
+        display_order = 901
+    )]
     transport: Option<Backend>,
     /// How to sign in [default: auto].
-    #[arg(long, value_enum, global = true, env = "GRAPHSYNC_AUTH")]
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        env = "GRAPHSYNC_AUTH",
+        display_order = 902
+    )]
     auth: Option<AuthKind>,
     /// The config file (default ~/.config/graphsync/config.toml, if it exists).
-    #[arg(long, value_name = "FILE", global = true, env = "GRAPHSYNC_CONFIG")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        env = "GRAPHSYNC_CONFIG",
+        display_order = 903
+    )]
     config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
