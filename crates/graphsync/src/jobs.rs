@@ -313,6 +313,7 @@ async fn act(
             return Ok(EXIT_OK);
         }
         if jobs_list.is_empty() {
+            eprintln!("no jobs to {}", action.name());
             return Ok(EXIT_OK);
         }
         let question = if jobs_list.len() == 1 {

@@ -93,7 +93,7 @@ impl JobTargets {
             named.beta |= beta;
             named.jobs.extend(jobs);
         }
-        if named.jobs.is_empty() && !self.all {
+        if self.jobs.is_empty() && self.from.is_none() && !self.all {
             return Err(
                 "name a job: --job ID with --service-principal/--application/--app-id, --job URL, --from FILE, or --all".into(),
             );
