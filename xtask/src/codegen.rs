@@ -673,6 +673,33 @@ fn field(ctx: &Ctx<'_>, owner: &str, p: &Prop, input: bool) -> Result<Field, Cod
         }
     };
 
+    // A plain value (not nullable, or null meaning its default) reads absent
+    // and null as its default, through the lenient reader of its type.
+    let lenient = match &kind {
+        Kind::Edm("Edm.String" | "Edm.Guid" | "Edm.Int32") | Kind::Struct(_) => {
+            Some(("crate::lenient::null_default", "null_default"))
+        }
+        Kind::Edm("Edm.Boolean") => Some(("crate::lenient::boolean", "boolean::deserialize")),
+        Kind::Edm("Edm.Int64") => Some(("crate::lenient::int64", "int64::deserialize")),
+        _ => None,
+    };
+    if plain && let Some((module, deserialize)) = lenient {
+        uses.push(module);
+        serde.extend([
+            "default".into(),
+            format!("deserialize_with = \"{deserialize}\""),
+        ]);
+        if skip_none && matches!(kind, Kind::Edm("Edm.String" | "Edm.Guid")) {
+            serde.push("skip_serializing_if = \"String::is_empty\"".into());
+        }
+        return Ok(Field {
+            ty: elem,
+            serde,
+            uses,
+            needs_default: true,
+        });
+    }
+
     Ok(match kind {
         Kind::Edm("Edm.DateTimeOffset") => {
             uses.push("crate::lenient::opt_timestamp");
@@ -687,61 +714,6 @@ fn field(ctx: &Ctx<'_>, owner: &str, p: &Prop, input: bool) -> Result<Field, Cod
             uses,
             elem,
         ),
-        Kind::Edm("Edm.String" | "Edm.Guid") if plain => {
-            uses.push("crate::lenient::null_default");
-            serde.extend([
-                "default".into(),
-                "deserialize_with = \"null_default\"".into(),
-            ]);
-            if skip_none {
-                serde.push("skip_serializing_if = \"String::is_empty\"".into());
-            }
-            Field {
-                ty: elem,
-                serde,
-                uses,
-                needs_default: true,
-            }
-        }
-        Kind::Edm("Edm.Boolean") if plain => {
-            uses.push("crate::lenient::boolean");
-            serde.extend([
-                "default".into(),
-                "deserialize_with = \"boolean::deserialize\"".into(),
-            ]);
-            Field {
-                ty: elem,
-                serde,
-                uses,
-                needs_default: true,
-            }
-        }
-        Kind::Edm("Edm.Int64") if plain => {
-            uses.push("crate::lenient::int64");
-            serde.extend([
-                "default".into(),
-                "deserialize_with = \"int64::deserialize\"".into(),
-            ]);
-            Field {
-                ty: elem,
-                serde,
-                uses,
-                needs_default: true,
-            }
-        }
-        Kind::Edm("Edm.Int32") if plain => {
-            uses.push("crate::lenient::null_default");
-            serde.extend([
-                "default".into(),
-                "deserialize_with = \"null_default\"".into(),
-            ]);
-            Field {
-                ty: elem,
-                serde,
-                uses,
-                needs_default: true,
-            }
-        }
         Kind::Edm(_) => optional(vec!["default".into()], uses, elem),
         Kind::Enum(e) if e.flags => optional(vec!["default".into()], uses, elem),
         // A required enum in a request body is written as given; there is no
@@ -759,19 +731,6 @@ fn field(ctx: &Ctx<'_>, owner: &str, p: &Prop, input: bool) -> Result<Field, Cod
                 uses,
                 elem,
             )
-        }
-        Kind::Struct(_) if plain => {
-            uses.push("crate::lenient::null_default");
-            serde.extend([
-                "default".into(),
-                "deserialize_with = \"null_default\"".into(),
-            ]);
-            Field {
-                ty: elem,
-                serde,
-                uses,
-                needs_default: true,
-            }
         }
         Kind::Struct(_) => {
             let ty = if ctx.boxed.contains(&(owner.to_owned(), p.name.clone())) {

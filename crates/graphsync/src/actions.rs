@@ -209,10 +209,7 @@ impl Ctx {
     pub(crate) fn new(conn: Conn) -> Result<Self, u8> {
         let file = crate::config_file::loaded();
         let settings = Settings::from_env(|k| std::env::var(k).ok().or_else(|| file.var(k)))
-            .map_err(|e| {
-                eprint!("{}", render(&e, ""));
-                EXIT_USAGE
-            })?;
+            .map_err(config_failed)?;
         Ok(Ctx {
             settings,
             conn,
@@ -230,20 +227,14 @@ impl Ctx {
 
     /// The client `--what-if` uses: it never signs in or sends.
     pub(crate) fn offline(&self) -> Result<SyncJobsClient, u8> {
-        self.settings.offline_client().map_err(|e| {
-            eprint!("{}", render(&e, ""));
-            EXIT_USAGE
-        })
+        self.settings.offline_client().map_err(config_failed)
     }
 
     pub(crate) fn client(&self, version: ApiVersion) -> Result<SyncJobsClient, u8> {
         self.settings
             .jobs_client(self.conn)
             .map(|c| c.with_version(version))
-            .map_err(|e| {
-                eprint!("{}", render(&e, ""));
-                EXIT_USAGE
-            })
+            .map_err(config_failed)
     }
 
     /// `--what-if`: prints the request as it would go out and sends nothing.
@@ -254,10 +245,7 @@ impl Ctx {
         request: Result<Request, String>,
     ) -> Result<u8, u8> {
         let request = request.map_err(usage)?;
-        let offline = self.settings.offline_client().map_err(|e| {
-            eprint!("{}", render(&e, ""));
-            EXIT_USAGE
-        })?;
+        let offline = self.offline()?;
         match offline.graph().prepare(&request) {
             Ok(http) => {
                 print!("{}", what_if(title, target, &http));
@@ -276,6 +264,12 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Prints why the CLI could not be set up; the value is the exit status.
+fn config_failed(e: crate::config::ConfigError) -> u8 {
+    eprint!("{}", render(&e, ""));
+    EXIT_USAGE
 }
 
 /// Prints a usage error; the value is the exit status.

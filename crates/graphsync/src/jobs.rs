@@ -13,7 +13,6 @@ use futures_util::StreamExt;
 use graph_model::{JobRef, SynchronizationJob, SynchronizationStatusCode as Code, requests};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
-use sync_jobs::bulk::SkipReason;
 use sync_jobs::{
     BulkAction, BulkItem, BulkOptions, BulkResult, SafeStart, StartOptions, SyncJobsClient,
 };
@@ -697,7 +696,7 @@ fn reason(r: &BulkResult) -> String {
             previous: Some(p), ..
         } => format!("was {p}"),
         BulkResult::Succeeded { .. } => String::new(),
-        BulkResult::Skipped { reason } => skip_text(reason),
+        BulkResult::Skipped { reason } => reason.to_string(),
         BulkResult::Failed { error } | BulkResult::Ambiguous { error } => {
             let mut text = match error.service_error() {
                 Some(s) => format!("{} {}: {}", s.status.as_u16(), s.code, s.message),
@@ -710,10 +709,6 @@ fn reason(r: &BulkResult) -> String {
         }
         _ => String::new(),
     }
-}
-
-fn skip_text(reason: &SkipReason) -> String {
-    reason.to_string()
 }
 
 fn item_json(item: &BulkItem) -> serde_json::Value {

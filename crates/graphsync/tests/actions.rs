@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{BIN, EmulatorProcess, text};
+use common::{BIN, EmulatorProcess, code, stderr_has, text};
 
 fn json(out: &std::process::Output) -> Value {
     assert!(
@@ -19,10 +19,6 @@ fn json(out: &std::process::Output) -> Value {
         text(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
-}
-
-fn code(out: &std::process::Output) -> i32 {
-    out.status.code().unwrap()
 }
 
 #[test]
@@ -67,11 +63,7 @@ fn create_list_across_pages_get_delete() {
     assert_eq!(text(&deleted.stdout), "true\n", "{}", text(&deleted.stderr));
     let gone = emu.graphsync(&["get", "--sp", sp, "--job", &created[0]]);
     assert_eq!(code(&gone), 1);
-    assert!(
-        text(&gone.stderr).contains("ResourceNotFound"),
-        "{}",
-        text(&gone.stderr)
-    );
+    stderr_has(&gone, "ResourceNotFound");
 }
 
 #[test]
@@ -139,11 +131,7 @@ fn pause_then_restart_with_a_scope_and_what_if_sends_nothing() {
 
     let bad = emu.graphsync(&["restart", "--sp", sp, "--job", job, "--scope", "Everything"]);
     assert_eq!(code(&bad), 2);
-    assert!(
-        text(&bad.stderr).contains("unknown flag"),
-        "{}",
-        text(&bad.stderr)
-    );
+    stderr_has(&bad, "unknown flag");
 }
 
 #[test]
@@ -414,11 +402,7 @@ fn each_auth_kind_signs_in_against_the_emulator() {
     // Workload identity without its variables: a clear error.
     let out = base("workload-identity").output().unwrap();
     assert_eq!(code(&out), 2);
-    assert!(
-        text(&out.stderr).contains("AZURE_TENANT_ID is not set"),
-        "{}",
-        text(&out.stderr)
-    );
+    stderr_has(&out, "AZURE_TENANT_ID is not set");
 }
 
 #[test]

@@ -8,21 +8,11 @@ mod common;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 
-use common::{EmulatorProcess, text};
+use common::{EmulatorProcess, code, stderr_has, text};
 use serde_json::Value;
 use sync_emulator::{JobSeed, Seed};
-
-/// Fails with the whole stderr when it lacks `needle`.
-fn stderr_has(out: &Output, needle: &str) {
-    let err = text(&out.stderr);
-    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(

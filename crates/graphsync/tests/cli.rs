@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{BIN, EmulatorProcess, text};
+use common::{BIN, EmulatorProcess, stderr_has, text};
 
 #[test]
 fn emulator_prints_connection_details_and_the_seeded_jobs() {
@@ -51,11 +51,7 @@ fn start_then_get_shows_the_job_active() {
         "",
         "start prints nothing on stdout without --pass-thru"
     );
-    assert!(
-        text(&out.stderr).contains("204 No Content"),
-        "{}",
-        text(&out.stderr)
-    );
+    stderr_has(&out, "204 No Content");
 
     let out = emu.graphsync(&["get", "--service-principal", sp, "--job", id]);
     assert!(out.status.success(), "{}", text(&out.stderr));

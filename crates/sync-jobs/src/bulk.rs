@@ -220,7 +220,6 @@ struct Work {
     /// The start guard was claimed for this job by this work.
     claimed: bool,
     previous: Option<Code>,
-    ready_at: Option<Instant>,
 }
 
 /// What one item's send came back with.
@@ -236,7 +235,8 @@ struct Engine<'a, I> {
     input_done: bool,
     next_index: usize,
     ready: VecDeque<Work>,
-    delayed: Vec<Work>,
+    /// Throttled work and when it may go out again.
+    delayed: Vec<(Instant, Work)>,
     in_flight: FuturesUnordered<GroupFuture<'a>>,
     out: VecDeque<BulkItem>,
 }
@@ -313,7 +313,7 @@ impl<'a, I: Iterator<Item = JobRef> + Send + 'a> Engine<'a, I> {
             if !self.out.is_empty() {
                 continue;
             }
-            let earliest = self.delayed.iter().filter_map(|w| w.ready_at).min();
+            let earliest = self.delayed.iter().map(|(at, _)| *at).min();
             if self.in_flight.is_empty() {
                 match earliest {
                     Some(at) => {
@@ -354,9 +354,8 @@ impl<'a, I: Iterator<Item = JobRef> + Send + 'a> Engine<'a, I> {
         let now = Instant::now();
         let mut i = 0;
         while i < self.delayed.len() {
-            if self.delayed[i].ready_at.is_none_or(|at| at <= now) {
-                let mut w = self.delayed.swap_remove(i);
-                w.ready_at = None;
+            if self.delayed[i].0 <= now {
+                let (_, w) = self.delayed.swap_remove(i);
                 self.ready.push_back(w);
             } else {
                 i += 1;
@@ -387,7 +386,6 @@ impl<'a, I: Iterator<Item = JobRef> + Send + 'a> Engine<'a, I> {
             resent: false,
             claimed: false,
             previous: None,
-            ready_at: None,
         })
     }
 
@@ -506,8 +504,7 @@ impl<'a, I: Iterator<Item = JobRef> + Send + 'a> Engine<'a, I> {
             Err(e) => {
                 if let Some(wait) = self.throttle_wait(&work, &e) {
                     work.throttled += 1;
-                    work.ready_at = Some(Instant::now() + wait);
-                    self.delayed.push(work);
+                    self.delayed.push((Instant::now() + wait, work));
                     return;
                 }
                 return self.settle_error(work, e);

@@ -131,3 +131,14 @@ impl Drop for EmulatorProcess {
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// The exit status (-1 when killed by a signal).
+pub(crate) fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+/// Fails with the whole stderr when it lacks `needle`.
+pub(crate) fn stderr_has(out: &Output, needle: &str) {
+    let err = text(&out.stderr);
+    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+}
