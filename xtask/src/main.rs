@@ -120,6 +120,9 @@ fn run_steps(steps: Vec<(&str, Vec<&str>)>) -> ExitCode {
     for (name, args) in steps {
         let step = Instant::now();
         let mut args = args;
+        if name == "package" {
+            forget_unpublished_extractions();
+        }
         // In CI the lock file is the truth: fail rather than resolve anew.
         // The flag goes right after the subcommand, before any `--`.
         if std::env::var_os("CI").is_some() && name != "format" {
@@ -234,6 +237,53 @@ fn bench(args: &[String]) -> ExitCode {
         Err(e) => {
             eprintln!("xtask: could not run the benchmark: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo package --workspace` verifies each crate against the packages of
+/// its unpublished siblings, which cargo unpacks under
+/// `$CARGO_HOME/registry/src/-<hash>/<name>-<version>` and then reuses as
+/// long as the version is unchanged, so a second run would check against
+/// the sources of the first. The unpacked copies of this workspace's own
+/// crates are removed first; nothing else is touched.
+fn forget_unpublished_extractions() {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry").join("src")) else {
+        return;
+    };
+    let Ok(registries) = std::fs::read_dir(&src) else {
+        return;
+    };
+    let ours = [
+        "graph-model",
+        "graph-transport",
+        "graph-auth",
+        "sync-jobs",
+        "sync-emulator",
+        "graphsync",
+    ];
+    for registry in registries.flatten() {
+        // Local overlay registries are named by a hash alone ("-<hash>");
+        // crates.io's own ("index.crates.io-…") is left alone.
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_ours = ours.iter().any(|c| {
+                name.strip_prefix(c)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|v| v.starts_with(|ch: char| ch.is_ascii_digit()))
+            });
+            if is_ours {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
         }
     }
 }
